@@ -1,0 +1,182 @@
+"""Cek Bansos: the application factory."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_compress import Compress
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from peewee import OperationalError
+from playhouse import db_url
+from playhouse.pool import PooledDatabase
+
+import models
+
+ROOT = Path(__file__).resolve().parent
+htmx = HTMX()
+csrf = CSRFProtect()
+compress = Compress()
+login_manager = LoginManager()
+
+# Settings read from the environment under the same name (twelve-factor style).
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "cekbansos.db"),
+        ASSESSMENT_DAYS=7,  # days to assess a report (configurable)
+        DELIVERY_DAYS=7,  # the SOP: aid delivered at most seven days after `layak`
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # a resident may take long over the form on a slow phone
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # Pages are tiny already; compression makes them fit a 2G connection's first round trip.
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=400,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
+                            "text/javascript", "image/svg+xml"],
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ENV_SETTINGS:
+        if name in os.environ:
+            value = os.environ[name]
+            app.config[name] = int(value) if value.isdigit() else value
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    init_database(app.config["DATABASE_URL"])
+    htmx.init_app(app)
+    compress.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Silakan masuk untuk membuka halaman itu."
+    login_manager.user_loader(_load_user)
+    _init_htmx_asset(app)
+
+    from views import auth, public, reports, review, staff
+
+    for blueprint in (public.bp, reports.bp, staff.bp, review.bp, auth.bp):
+        app.register_blueprint(blueprint)
+
+    import cli
+
+    cli.init_app(app)
+    _register_hooks(app)
+    return app
+
+
+def init_database(url: str) -> None:
+    """Bind the models to the configured database (not connected yet: workers connect lazily)."""
+    if url.startswith("sqlite"):
+        database = db_url.connect(
+            url,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 10000,
+                "synchronous": "normal",
+            },
+            # Deferred transactions fail with "database is locked" when two gunicorn workers
+            # upgrade their read locks at once; IMMEDIATE takes the write lock up front.
+            lock_type="IMMEDIATE",
+            timeout=10,
+        )
+    else:
+        database = db_url.connect(url, prefer_psycopg3=True)
+    models.db.initialize(database)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random key generated once into the instance folder, for the default set-up."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    return models.User.get_or_none(models.User.id == int(user_id), models.User.aktif == True)  # noqa: E712
+
+
+def _init_htmx_asset(app: Flask) -> None:
+    """Serve htmx from node_modules under a versioned URL; the site works without it."""
+    dist = ROOT / "node_modules" / "htmx.org"
+    try:
+        version = json.loads((dist / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        version = None
+    app.config["HTMX_VERSION"] = version
+    app.config["HTMX_DIR"] = str(dist / "dist")
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def _connect():
+        # One connection per worker thread, reused across requests; a pool hands it back below.
+        if request.endpoint != "static":
+            models.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _release(exc):
+        if isinstance(models.db.obj, PooledDatabase) and not models.db.is_closed():
+            models.db.close()
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def _template_globals():
+        return {"htmx_version": app.config["HTMX_VERSION"]}
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_template("errors/error.html", code=404,
+                               title="Halaman tidak ditemukan",
+                               message="Alamat yang Anda buka tidak ada."), 404
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_template("errors/error.html", code=400,
+                               title="Formulir kedaluwarsa",
+                               message="Formulir sudah kedaluwarsa atau tidak sah. "
+                                       "Silakan buka ulang halaman lalu kirim lagi."), 400
+
+    @app.errorhandler(OperationalError)
+    def _db_busy(exc):
+        app.logger.error("database error: %s", exc)
+        return render_template("errors/error.html", code=503,
+                               title="Layanan sedang sibuk",
+                               message="Silakan coba lagi dalam beberapa saat."), 503
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        return render_template("errors/error.html", code=500,
+                               title="Terjadi kesalahan",
+                               message="Maaf, terjadi kesalahan di server. "
+                                       "Silakan coba lagi."), 500

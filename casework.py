@@ -1,0 +1,170 @@
+"""The life of a report: submission with stage 1, assessment (stage 2) and delivery.
+
+Each function is one transaction. Conditional updates (`WHERE status = ...`) make sure that of
+two reviewers acting on one case at once exactly one succeeds, on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from peewee import IntegrityError
+
+import models
+from models import Person, Report, Reporter, ReportEvent, User
+
+# No O/0 or I/1: easy to read aloud and to type on a phone keypad.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class CaseError(Exception):
+    """An action the case's state or the register's rules forbid; the message is for staff."""
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def _actor(user: User | None) -> str:
+    return user.role if user is not None else "warga"
+
+
+def _log(report: Report, status: str, actor: str, user: User | None = None, note: str = ""):
+    ReportEvent.create(report=report, status=status, actor=actor, user=user, note=note)
+
+
+def submit_report(subject: dict, reporter: dict, *, assessment_days: int = 7,
+                  kantor: str | None = None, petugas: User | None = None):
+    """Store a report and run stage 1. Returns (report, outcome).
+
+    outcome: `baru` (a new case awaiting assessment), `ditolak` (rejected at once because the
+    person or their family is already covered) or `gabung` (attached to the open case about the
+    same NIK; the reporter gets that case's code).
+    subject: nik, nama, no_kk (or None), alamat, desa (code), kategori, keterangan.
+    reporter: hubungan, nama, nik (or None), telepon (or None).
+    """
+    kanal = "kantor" if petugas is not None else "daring"
+    actor = _actor(petugas)
+    reporter_row = dict(reporter, kanal=kanal, kantor=kantor, petugas=petugas)
+    for _attempt in range(3):
+        with models.db.atomic():
+            existing = _open_case(subject["nik"])
+            if existing is not None:
+                return _attach(existing, reporter_row, actor, petugas), "gabung"
+            coverage = models.covering(subject["nik"], subject.get("no_kk"))
+            now = models.utcnow()
+            submitted = models.to_wib(now).date()
+            fields = dict(subject, kecamatan=subject["desa"][:8], kanal=kanal, kantor=kantor,
+                          created_at=now, tanggal_lapor=submitted)
+            if coverage.covered:
+                fields.update(status="ditolak-otomatis", skema_penutup=coverage.skema,
+                              penutup_via="nik" if coverage.status == "terdaftar"
+                              else "keluarga")
+            else:
+                fields.update(status="menunggu-penilaian",
+                              tenggat=submitted + datetime.timedelta(days=assessment_days))
+            try:
+                # A savepoint: on PostgreSQL a failed insert must not poison the transaction.
+                with models.db.atomic():
+                    report = Report.create(kode=new_code(), **fields)
+            except IntegrityError:
+                # Another worker opened a case about this NIK a moment ago (or, once in a
+                # trillion, the random code was taken): look again.
+                continue
+            Reporter.create(report=report, **reporter_row)
+            _log(report, "diterima", actor, petugas, "Laporan diterima.")
+            if coverage.covered:
+                _log(report, "ditolak-otomatis", "sistem", None,
+                     f"{'NIK' if coverage.status == 'terdaftar' else 'Keluarga'} sudah "
+                     f"terdaftar di {coverage.skema} (tingkat {coverage.level_label}).")
+                return report, "ditolak"
+            _log(report, "menunggu-penilaian", "sistem", None,
+                 "Lolos tahap 1: belum terdaftar di bantuan mana pun.")
+            return report, "baru"
+    raise CaseError("Laporan tidak dapat disimpan saat ini. Silakan coba lagi.")
+
+
+def _open_case(nik: str) -> Report | None:
+    return Report.get_or_none(Report.nik == nik,
+                              Report.status.in_(list(models.OPEN_STATUSES)))
+
+
+def _attach(report: Report, reporter_row: dict, actor: str, petugas: User | None) -> Report:
+    Reporter.create(report=report, **reporter_row)
+    (Report.update(jumlah_pelapor=Report.jumlah_pelapor + 1)
+     .where(Report.id == report.id).execute())
+    _log(report, report.status, actor, petugas, "Pelapor tambahan untuk orang yang sama.")
+    return Report.get_by_id(report.id)
+
+
+def _transition(report: Report, old: str, **changes) -> None:
+    """Move the case on only if it is still in `old`; otherwise someone else got there first."""
+    updated = (Report.update(**changes)
+               .where(Report.id == report.id, Report.status == old).execute())
+    if updated != 1:
+        current = Report.get_by_id(report.id)
+        raise CaseError(
+            f"Laporan ini sudah diproses orang lain (status sekarang: "
+            f"{models.STATUSES[current.status].lower()}). Muat ulang halaman.")
+
+
+def decide_eligible(report: Report, scheme: str, user: User, *, no_kk: str | None = None,
+                    catatan: str = "", delivery_days: int = 7) -> Report:
+    """`layak`: enrol the person in `scheme` in the same transaction, start the delivery clock."""
+    with models.db.atomic():
+        now = models.utcnow()
+        decided = models.to_wib(now).date()
+        _transition(report, "menunggu-penilaian", status="layak", skema=scheme,
+                    diputus_at=now, tanggal_putusan=decided, diputus_oleh=user,
+                    catatan=catatan,
+                    tenggat=decided + datetime.timedelta(days=delivery_days))
+        family_card = no_kk or report.no_kk
+        person = Person.get_or_none(Person.nik == report.nik)
+        if person is None:
+            Person.create(nik=report.nik, no_kk=family_card, nama=report.nama,
+                          alamat=report.alamat, desa=report.desa_id)
+        elif person.no_kk:
+            family_card = None  # the register's card stands; enrol() uses it
+        scheme_row = models.Scheme.get_or_none(models.Scheme.kode == scheme)
+        if scheme_row is not None and scheme_row.satuan == "keluarga" and not (
+                family_card or (person and person.no_kk)):
+            raise CaseError("Skema keluarga memerlukan No. KK. Isi No. KK keluarga ini.")
+        try:
+            models.enrol(report.nik, scheme, sumber=f"laporan:{report.kode}", sejak=decided,
+                         no_kk=family_card)
+        except models.RegisterError as exc:
+            raise CaseError(f"Tidak dapat didaftarkan: {exc}") from None
+        _log(report, "layak", user.role, user,
+             f"Layak; didaftarkan di {scheme}." + (f" {catatan}" if catatan else ""))
+    return Report.get_by_id(report.id)
+
+
+def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = "") -> Report:
+    """`tidak layak` with a reason code and a note; the case closes."""
+    if alasan not in models.REJECTION_REASONS:
+        raise CaseError("Pilih alasan tidak layak.")
+    with models.db.atomic():
+        _transition(report, "menunggu-penilaian", status="tidak-layak", alasan=alasan,
+                    catatan=catatan, diputus_at=models.utcnow(),
+                    tanggal_putusan=models.today(), diputus_oleh=user, tenggat=None)
+        _log(report, "tidak-layak", user.role, user,
+             models.REJECTION_REASONS[alasan] + (f". {catatan}" if catatan else ""))
+    return Report.get_by_id(report.id)
+
+
+def record_delivery(report: Report, user: User, tanggal: datetime.date | None = None,
+                    keterangan: str = "") -> Report:
+    """The aid was handed over: the case closes, and whether it met the deadline is kept."""
+    day = tanggal or models.today()
+    if day > models.today():
+        raise CaseError("Tanggal penyaluran tidak boleh di masa depan.")
+    if report.tanggal_putusan and day < report.tanggal_putusan:
+        raise CaseError("Tanggal penyaluran tidak boleh sebelum tanggal putusan layak.")
+    with models.db.atomic():
+        on_time = report.tenggat is not None and day <= report.tenggat
+        _transition(report, "layak", status="tersalurkan", tanggal_salur=day,
+                    disalurkan_oleh=user, keterangan_salur=keterangan, tepat_waktu=on_time)
+        _log(report, "tersalurkan", user.role, user,
+             ("Tepat waktu." if on_time else "Terlambat.") + (f" {keterangan}" if keterangan
+                                                               else ""))
+    return Report.get_by_id(report.id)

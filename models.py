@@ -1,0 +1,456 @@
+"""The recipient register and the rules that protect it.
+
+No Flask imports here, so the CLI, the import and the tests call the rules directly. The database
+enforces what must never break: one active enrolment per NIK, one active family enrolment per
+family card (No. KK), one open case per NIK, one unique tracking code per report.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    IntegrityError,
+    Model,
+    TextField,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+db = DatabaseProxy()
+WIB = ZoneInfo("Asia/Jakarta")
+
+LEVELS = {"pusat": "Pusat", "provinsi": "Provinsi", "kabupaten": "Kabupaten"}
+UNITS = {"keluarga": "keluarga", "individu": "individu"}
+ROLES = ("petugas", "verifikator", "admin")
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC timestamp, as stored in every DateTimeField."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def today() -> datetime.date:
+    """Today's calendar date in Banyuwangi (WIB); every deadline counts in these days."""
+    return datetime.datetime.now(WIB).date()
+
+
+def to_wib(moment: datetime.datetime) -> datetime.datetime:
+    return moment.replace(tzinfo=datetime.UTC).astimezone(WIB)
+
+
+def mask_name(name: str | None) -> str:
+    """`SITI WAHYUNI` -> `S**I W*****I`: first and last letter of each word, stars between."""
+    words = (name or "").split()
+    return " ".join(w if len(w) <= 2 else w[0] + "*" * (len(w) - 2) + w[-1] for w in words)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Region(BaseModel):
+    """A kecamatan, desa or kelurahan of Banyuwangi, by its dotted Kemendagri code."""
+
+    kode = CharField(max_length=13, primary_key=True)
+    nama = CharField(max_length=100)
+    tingkat = CharField(max_length=10)  # kecamatan | desa | kelurahan
+    kecamatan = ForeignKeyField("self", null=True, column_name="kecamatan_kode",
+                                backref="villages")
+
+    class Meta:
+        table_name = "wilayah"
+
+    @classmethod
+    def kecamatan_list(cls):
+        return cls.select().where(cls.tingkat == "kecamatan").order_by(cls.nama)
+
+    @classmethod
+    def villages_of(cls, kecamatan_kode: str):
+        return (cls.select().where(cls.kecamatan == kecamatan_kode)
+                .order_by(cls.nama))
+
+    @classmethod
+    def village_choices(cls):
+        """[(kecamatan name, [(desa code, desa name), ...]), ...] for grouped selects."""
+        kec = Region.alias()
+        rows = (cls.select(cls.kode, cls.nama, kec.nama.alias("kec_nama"))
+                .join(kec, on=(cls.kecamatan == kec.kode))
+                .where(cls.tingkat != "kecamatan")
+                .order_by(kec.nama, cls.nama).tuples())
+        groups: dict[str, list] = {}
+        for kode, nama, kec_nama in rows:
+            groups.setdefault(kec_nama, []).append((kode, nama))
+        return list(groups.items())
+
+
+class Scheme(BaseModel):
+    """A programme (skema): PKH, BST, Rantang Kasih, ..."""
+
+    kode = CharField(max_length=20, primary_key=True)
+    nama = CharField(max_length=200)
+    tingkat = CharField(max_length=10)  # pusat | provinsi | kabupaten
+    satuan = CharField(max_length=10)  # keluarga | individu
+    manfaat = TextField(default="")
+    aktif = BooleanField(default=True)
+
+    class Meta:
+        table_name = "skema"
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS[self.tingkat]
+
+
+class Person(BaseModel):
+    """A resident in the Smart Kampung register: by name, by address, by NIK."""
+
+    nik = CharField(max_length=16, primary_key=True)
+    no_kk = CharField(max_length=16, null=True, index=True)
+    nama = CharField(max_length=150)
+    alamat = CharField(max_length=300)
+    desa = ForeignKeyField(Region, column_name="desa_kode", index=False)
+
+    class Meta:
+        table_name = "penduduk"
+
+
+class Enrolment(BaseModel):
+    """One person's NIK in one scheme (kepesertaan). `family_kk` is set for family schemes.
+
+    Partial unique indexes (migrations/0001) allow one active enrolment per NIK and one active
+    family enrolment per No. KK; an ended enrolment (`berakhir` set) stays as history.
+    """
+
+    id = AutoField()
+    person = ForeignKeyField(Person, column_name="nik")
+    scheme = ForeignKeyField(Scheme, column_name="skema_kode")
+    family_kk = CharField(max_length=16, null=True)
+    sejak = DateField()
+    sumber = CharField(max_length=200)
+    berakhir = DateField(null=True)
+    alasan_berakhir = CharField(max_length=200, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "kepesertaan"
+
+
+class Coverage(NamedTuple):
+    """The register's answer to "what covers this NIK?"."""
+
+    status: str  # terdaftar | keluarga-terdaftar | belum-terdaftar
+    nama: str | None = None  # the person's own name, when the register knows them
+    desa: str | None = None
+    no_kk: str | None = None
+    skema: str | None = None
+    skema_nama: str | None = None
+    tingkat: str | None = None
+    via_nik: str | None = None  # whose enrolment covers them
+
+    @property
+    def covered(self) -> bool:
+        return self.status != "belum-terdaftar"
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.tingkat or "", "")
+
+
+class RegisterError(Exception):
+    """A change the register's rules forbid; str(error) is the Indonesian message."""
+
+
+# The covering query is the NIK check's hot path: one indexed lookup, compiled once per
+# database backend and run through the DB-API, because Peewee's query builder alone would cost
+# many times the lookup itself. Both joins hit the partial unique indexes on active enrolments.
+_COVERAGE_SQL = """
+SELECT p.nik, p.nama, d.nama, p.no_kk,
+       s1.kode, s1.nama, s1.tingkat, e1.nik,
+       s2.kode, s2.nama, s2.tingkat, e2.nik
+FROM (SELECT {p} AS nik, {p} AS kk) AS q
+LEFT JOIN penduduk p ON p.nik = q.nik
+LEFT JOIN wilayah d ON d.kode = p.desa_kode
+LEFT JOIN kepesertaan e1 ON e1.nik = q.nik AND e1.berakhir IS NULL
+LEFT JOIN skema s1 ON s1.kode = e1.skema_kode
+LEFT JOIN kepesertaan e2 ON e2.family_kk = COALESCE(q.kk, p.no_kk) AND e2.berakhir IS NULL
+LEFT JOIN skema s2 ON s2.kode = e2.skema_kode
+"""
+_compiled: dict[str, str] = {}
+
+
+def covering(nik: str, no_kk: str | None = None) -> Coverage:
+    """What covers this NIK: its own active enrolment, or a family enrolment of its No. KK.
+
+    `no_kk` is a family card number typed by a reporter; when given it is checked as well as the
+    one the register holds for the NIK. This is the single implementation of the rule: the check,
+    reports and decisions all call it.
+    """
+    sql = _compiled.get(db.param)
+    if sql is None:
+        sql = _compiled[db.param] = _COVERAGE_SQL.format(p=db.param)
+    row = db.execute_sql(sql, (nik, no_kk)).fetchone()
+    coverage = _coverage_from_row(row)
+    if not coverage.covered and no_kk and row[3] and row[3] != no_kk:
+        # The typed card was checked above; the register's own card of this NIK still counts.
+        coverage = _coverage_from_row(db.execute_sql(sql, (nik, None)).fetchone())
+    return coverage
+
+
+def _coverage_from_row(row) -> Coverage:
+    nik, nama, desa, no_kk = row[0:4]
+    if row[4] is not None:
+        return Coverage("terdaftar", nama, desa, no_kk, *row[4:8])
+    if row[8] is not None:
+        return Coverage("keluarga-terdaftar", nama, desa, no_kk, *row[8:12])
+    return Coverage("belum-terdaftar", nama, desa, no_kk)
+
+
+def enrolment_conflict(scheme_unit: str, own: str | None, family: str | None,
+                       member: tuple[str, str] | None) -> str | None:
+    """Why an enrolment may not be made, or None; pure, so bulk imports apply the same rule.
+
+    own: the scheme the NIK is enrolled in; family: the family scheme covering its No. KK;
+    member: (nik, scheme) of another family member's own enrolment, for family schemes only.
+    """
+    if own:
+        return f"NIK ini sudah terdaftar sebagai penerima {own}."
+    if family:
+        return f"Keluarga NIK ini (No. KK yang sama) sudah menerima {family}."
+    if scheme_unit == "keluarga" and member:
+        return (f"Anggota keluarga dengan NIK {member[0]} sudah menerima {member[1]}; "
+                "satu keluarga hanya boleh menerima satu bantuan.")
+    return None
+
+
+def enrol(nik: str, scheme: Scheme | str, sumber: str, sejak: datetime.date | None = None,
+          no_kk: str | None = None) -> Enrolment:
+    """Enrol a registered person in a scheme, or raise RegisterError. Runs in a transaction.
+
+    `no_kk` is the family card to use for a family scheme when the register has none recorded
+    for this person yet (it is then saved on the person).
+    """
+    with db.atomic():
+        if not isinstance(scheme, Scheme):
+            scheme = Scheme.get_or_none(Scheme.kode == scheme)
+            if scheme is None:
+                raise RegisterError("Skema bantuan tidak dikenal.")
+        if not scheme.aktif:
+            raise RegisterError(f"Skema {scheme.kode} sudah tidak menerima peserta baru.")
+        person = Person.get_or_none(Person.nik == nik)
+        if person is None:
+            raise RegisterError("NIK ini belum ada di data penduduk.")
+        if no_kk and person.no_kk != no_kk:
+            person.no_kk = no_kk
+            person.save()
+        cov = covering(nik)
+        member = None
+        if scheme.satuan == "keluarga":
+            member = (Enrolment.select(Enrolment.person, Enrolment.scheme)
+                      .join(Person).where(Person.no_kk == person.no_kk,
+                                          Enrolment.berakhir.is_null(),
+                                          Enrolment.person != nik)
+                      .tuples().first())
+        problem = enrolment_conflict(
+            scheme.satuan,
+            cov.skema if cov.status == "terdaftar" else None,
+            cov.skema if cov.status == "keluarga-terdaftar" else None,
+            member)
+        if problem:
+            raise RegisterError(problem)
+        try:
+            with db.atomic():
+                return Enrolment.create(
+                    person=nik, scheme=scheme,
+                    family_kk=person.no_kk if scheme.satuan == "keluarga" else None,
+                    sejak=sejak or today(), sumber=sumber)
+        except IntegrityError:
+            # Another writer enrolled this NIK or family between our check and our insert.
+            raise RegisterError(
+                "NIK atau keluarga ini baru saja didaftarkan pada skema lain.") from None
+
+
+class User(BaseModel):
+    """A staff account: petugas (office kiosk), verifikator (assessment team) or admin."""
+
+    id = AutoField()
+    username = CharField(max_length=50, unique=True)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=12)
+    kantor = ForeignKeyField(Region, null=True, column_name="kantor_kode")
+    aktif = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "pengguna"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def kecamatan_scope(self) -> str | None:
+        """The kecamatan code a verifikator is limited to, or None for the whole kabupaten."""
+        if self.kantor_id is None:
+            return None
+        return self.kantor_id[:8]
+
+    # Flask-Login protocol, kept here so the model stays free of Flask imports.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.aktif
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+STATUSES = {
+    "ditolak-otomatis": "Ditolak otomatis",
+    "menunggu-penilaian": "Menunggu penilaian",
+    "layak": "Layak, menunggu penyaluran",
+    "tidak-layak": "Tidak layak",
+    "tersalurkan": "Bantuan sudah disalurkan",
+}
+OPEN_STATUSES = ("menunggu-penilaian", "layak")
+CATEGORIES = {
+    "kehilangan-penghasilan": "Kehilangan penghasilan",
+    "lansia-sebatang-kara": "Lansia hidup sebatang kara",
+    "disabilitas": "Penyandang disabilitas",
+    "sakit-menahun": "Sakit menahun",
+    "orang-tua-tunggal": "Orang tua tunggal",
+    "lainnya": "Lainnya",
+}
+REJECTION_REASONS = {
+    "mampu": "Keluarga dinilai mampu",
+    "asn-tni-polri": "Anggota keluarga ASN, TNI atau Polri",
+    "bukan-domisili": "Tidak berdomisili di Banyuwangi",
+    "data-tidak-sesuai": "Data tidak sesuai dengan kenyataan",
+    "meninggal-pindah": "Meninggal dunia atau pindah",
+    "lainnya": "Alasan lain",
+}
+
+
+class Report(BaseModel):
+    """A case about one person (subject) who was left out; reporters attach to it."""
+
+    id = AutoField()
+    kode = CharField(max_length=8, unique=True)
+    status = CharField(max_length=20)
+    nik = CharField(max_length=16, index=True)
+    nama = CharField(max_length=150)
+    no_kk = CharField(max_length=16, null=True)
+    alamat = CharField(max_length=300)
+    desa = ForeignKeyField(Region, column_name="desa_kode")
+    # Denormalised from the desa so the queue filters and sorts on one index.
+    kecamatan = ForeignKeyField(Region, column_name="kecamatan_kode")
+    kategori = CharField(max_length=30)
+    keterangan = TextField(default="")
+    kanal = CharField(max_length=10)  # daring | kantor
+    kantor = ForeignKeyField(Region, null=True, column_name="kantor_kode")
+    created_at = DateTimeField(default=utcnow)
+    tanggal_lapor = DateField()  # the WIB calendar date of submission
+    tenggat = DateField(null=True)  # deadline of the current open stage
+    jumlah_pelapor = IntegerField(default=1)
+    # Stage 1: what already covered the person, for automatic rejections.
+    skema_penutup = ForeignKeyField(Scheme, null=True, column_name="skema_penutup_kode")
+    penutup_via = CharField(max_length=10, null=True)  # nik | keluarga
+    # Stage 2: the assessment.
+    diputus_at = DateTimeField(null=True)
+    tanggal_putusan = DateField(null=True)
+    diputus_oleh = ForeignKeyField(User, null=True, column_name="diputus_oleh_id")
+    skema = ForeignKeyField(Scheme, null=True, column_name="skema_kode")
+    alasan = CharField(max_length=30, null=True)
+    catatan = TextField(default="")
+    # Delivery (penyaluran).
+    tanggal_salur = DateField(null=True)
+    disalurkan_oleh = ForeignKeyField(User, null=True, column_name="disalurkan_oleh_id")
+    keterangan_salur = TextField(default="")
+    tepat_waktu = BooleanField(null=True)
+
+    class Meta:
+        table_name = "laporan"
+
+    @property
+    def kode_display(self) -> str:
+        return f"{self.kode[:4]}-{self.kode[4:]}"
+
+    @property
+    def days_left(self) -> int | None:
+        """Sisa hari: deadline date minus today (WIB); negative when overdue."""
+        if self.tenggat is None or self.status not in OPEN_STATUSES:
+            return None
+        return (self.tenggat - today()).days
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.nama)
+
+    @classmethod
+    def open_queue(cls, kecamatan: str | None = None, stage: str | None = None):
+        """Open cases, most urgent first (earliest deadline), then oldest submission."""
+        query = cls.select().where(cls.status.in_(list(OPEN_STATUSES)))
+        if stage in OPEN_STATUSES:
+            query = query.where(cls.status == stage)
+        if kecamatan:
+            query = query.where(cls.kecamatan == kecamatan)
+        return query.order_by(cls.tenggat, cls.created_at, cls.id)
+
+    @classmethod
+    def by_code(cls, kode: str | None):
+        """The report with this tracking code, typed in any case, with or without the dash."""
+        clean = "".join(ch for ch in (kode or "").upper() if ch.isalnum())
+        if len(clean) != 8:
+            return None
+        return cls.get_or_none(cls.kode == clean)
+
+
+class Reporter(BaseModel):
+    """One person who reported a case (pelapor); duplicates of a case add reporters."""
+
+    id = AutoField()
+    report = ForeignKeyField(Report, backref="reporters", on_delete="CASCADE")
+    hubungan = CharField(max_length=12)  # diri-sendiri | orang-lain
+    nama = CharField(max_length=150)
+    nik = CharField(max_length=16, null=True)
+    telepon = CharField(max_length=20, null=True)
+    kanal = CharField(max_length=10)
+    kantor = ForeignKeyField(Region, null=True, column_name="kantor_kode")
+    petugas = ForeignKeyField(User, null=True, column_name="petugas_id")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "pelapor"
+
+
+class ReportEvent(BaseModel):
+    """The audit trail of a case: every status change, who made it and when."""
+
+    id = AutoField()
+    report = ForeignKeyField(Report, backref="events", on_delete="CASCADE")
+    status = CharField(max_length=20)
+    at = DateTimeField(default=utcnow)
+    actor = CharField(max_length=12)  # warga | petugas | verifikator | admin | sistem
+    user = ForeignKeyField(User, null=True, column_name="user_id")
+    note = TextField(default="")
+
+    class Meta:
+        table_name = "riwayat_laporan"
+
+
+ALL_MODELS = [Region, Scheme, Person, Enrolment, User, Report, Reporter, ReportEvent]
+
