@@ -13,7 +13,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from peewee import OperationalError
 from playhouse import db_url
-from playhouse.pool import PooledDatabase
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 import models
 
@@ -25,6 +25,7 @@ login_manager = LoginManager()
 
 # Settings read from the environment under the same name (twelve-factor style).
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS")
+DB_POOL_SIZE = 8  # per gunicorn worker; override with ?max_connections=N in DATABASE_URL
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -93,8 +94,15 @@ def init_database(url: str) -> None:
             lock_type="IMMEDIATE",
             timeout=10,
         )
+    elif url.startswith("postgres"):
+        # A bounded pool per worker: each thread borrows a connection for one request.
+        params = db_url.parse(url)
+        database = PooledPostgresqlDatabase(
+            params.pop("database"), prefer_psycopg3=True,
+            max_connections=params.pop("max_connections", DB_POOL_SIZE),
+            stale_timeout=300, timeout=10, **params)
     else:
-        database = db_url.connect(url, prefer_psycopg3=True)
+        database = db_url.connect(url)
     models.db.initialize(database)
 
 

@@ -178,7 +178,7 @@ _COVERAGE_SQL = """
 SELECT p.nik, p.nama, d.nama, p.no_kk,
        s1.kode, s1.nama, s1.tingkat, e1.nik,
        s2.kode, s2.nama, s2.tingkat, e2.nik
-FROM (SELECT {p} AS nik, {p} AS kk) AS q
+FROM (SELECT CAST({p} AS VARCHAR(16)) AS nik, CAST({p} AS VARCHAR(16)) AS kk) AS q
 LEFT JOIN penduduk p ON p.nik = q.nik
 LEFT JOIN wilayah d ON d.kode = p.desa_kode
 LEFT JOIN kepesertaan e1 ON e1.nik = q.nik AND e1.berakhir IS NULL

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import shutil
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -29,16 +32,61 @@ def template_db(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, migrated once; dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL tests skipped: set TEST_DATABASE_URL, e.g. "
+                    "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
+    import psycopg
+
+    name = f"cekbansos_test_{uuid.uuid4().hex[:10]}"
+    parts = urlsplit(base)
+    admin_conninfo = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(parts._replace(path="/" + name))
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context(), models.db.connection_context():
+        cli.migrate()
+    models.db.close_all()
+    yield url
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _reset_postgres() -> None:
+    """Empty every table and reload the reference data: each test starts from the same state."""
+    tables = ", ".join(m._meta.table_name for m in models.ALL_MODELS)
+    models.db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    cli.load_reference_data()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, template_db, tmp_path):
+    """Every test that uses the app runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL
+    names a server."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(template_db, path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def app(template_db, tmp_path):
-    path = tmp_path / "test.db"
-    shutil.copy(template_db, path)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}",
+def app(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url,
                       "SECRET_KEY": "test-secret"})
     with app.app_context():
         models.db.connect(reuse_if_open=True)
+        if database_url.startswith("postgres"):
+            _reset_postgres()
         yield app
-        models.db.close()
+        if not models.db.is_closed():
+            models.db.close()
+        if hasattr(models.db.obj, "close_all"):
+            models.db.close_all()
 
 
 @pytest.fixture
@@ -86,3 +134,10 @@ def login(client, username, password="rahasia-123"):
     token = csrf_token(client, "/masuk")
     return client.post("/masuk", data={"username": username, "password": password,
                                        "csrf_token": token})
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not os.environ.get("TEST_DATABASE_URL") and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line(
+            "PostgreSQL tests were skipped: set TEST_DATABASE_URL="
+            "postgresql://USER@HOST:5432/DBNAME to run them too.")
