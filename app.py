@@ -9,22 +9,28 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_compress import Compress
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from peewee import OperationalError
 from playhouse import db_url
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
+import ratelimit  # noqa: F401  (registers the sqlite:// rate-limit storage)
 
 ROOT = Path(__file__).resolve().parent
 htmx = HTMX()
 csrf = CSRFProtect()
 compress = Compress()
+limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
 login_manager = LoginManager()
 
 # Settings read from the environment under the same name (twelve-factor style).
-ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS")
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS",
+                "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX")
 DB_POOL_SIZE = 8  # per gunicorn worker; override with ?max_connections=N in DATABASE_URL
 
 
@@ -43,6 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Pages are tiny already; compression makes them fit a 2G connection's first round trip.
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIN_SIZE=400,
+        # Counters shared by every gunicorn worker on this machine; redis://... for several hosts.
+        RATELIMIT_STORAGE_URI="sqlite:///" + os.path.join(app.instance_path, "ratelimit.db"),
+        RATELIMIT_HEADERS_ENABLED=False,
+        PROXY_FIX=0,  # how many reverse proxies (nginx) stand in front; 0 = none
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "text/javascript", "image/svg+xml"],
     )
@@ -50,15 +60,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     for name in ENV_SETTINGS:
         if name in os.environ:
             value = os.environ[name]
-            app.config[name] = int(value) if value.isdigit() else value
+            app.config[name] = (int(value) if value.isdigit() else
+                                {"true": True, "false": False}.get(value.lower(), value))
     if test_config:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
+    if app.config["PROXY_FIX"]:
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_database(app.config["DATABASE_URL"])
     htmx.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -66,9 +81,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
     _init_htmx_asset(app)
 
-    from views import auth, public, reports, review, staff
+    from views import auth, ops, public, reports, review, staff
 
-    for blueprint in (public.bp, reports.bp, staff.bp, review.bp, auth.bp):
+    for blueprint in (public.bp, reports.bp, staff.bp, review.bp, auth.bp, ops.bp):
         app.register_blueprint(blueprint)
 
     import cli
@@ -137,7 +152,7 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def _connect():
         # One connection per worker thread, reused across requests; a pool hands it back below.
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "ops.health"):
             models.db.connect(reuse_if_open=True)
 
     @app.teardown_request
@@ -174,6 +189,13 @@ def _register_hooks(app: Flask) -> None:
                                title="Formulir kedaluwarsa",
                                message="Formulir sudah kedaluwarsa atau tidak sah. "
                                        "Silakan buka ulang halaman lalu kirim lagi."), 400
+
+    @app.errorhandler(429)
+    def _too_many(exc):
+        return render_template("errors/error.html", code=429,
+                               title="Terlalu banyak permintaan",
+                               message="Anda mengirim terlalu banyak permintaan dalam waktu "
+                                       "singkat. Tunggu sebentar, lalu coba lagi."), 429
 
     @app.errorhandler(OperationalError)
     def _db_busy(exc):

@@ -1,12 +1,15 @@
-"""Flask commands: init-db, create-user (import-data and seed-demo live in their own modules)."""
+"""Flask commands: init-db, create-user, backup, restore (import-data and seed-demo live in
+their own modules)."""
 from __future__ import annotations
 
 import csv
 import getpass
+import os
+import sqlite3
 import sys
 
 import click
-from peewee import EXCLUDED
+from peewee import EXCLUDED, SqliteDatabase
 from playhouse.migrations import Runner
 
 import models
@@ -16,6 +19,8 @@ from app import ROOT
 def init_app(app):
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 def migrate() -> list[str]:
@@ -88,3 +93,58 @@ def create_user(username, role, kantor):
         user.set_password(read_new_password())
         user.save()
     click.echo(f"Akun {username} ({role}) dibuat.")
+
+
+PG_BACKUP_HELP = ("Basis data PostgreSQL: gunakan pg_dump untuk cadangan, misalnya "
+                  "`pg_dump --format=custom --file=cadangan.dump \"$DATABASE_URL\"`, dan "
+                  "pg_restore untuk memulihkan (lihat README).")
+
+
+def _sqlite_only():
+    if not isinstance(models.db.obj, SqliteDatabase):
+        raise click.ClickException(PG_BACKUP_HELP)
+
+
+def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    # SQLite's online backup API: a consistent snapshot even while gunicorn workers write.
+    source.backup(target, pages=1024)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+def backup(target):
+    """Write a consistent copy of the SQLite database to TARGET while the app keeps running."""
+    _sqlite_only()
+    if os.path.exists(target):
+        raise click.ClickException(f"{target} sudah ada; pilih nama file lain.")
+    with models.db.connection_context():
+        out = sqlite3.connect(target)
+        try:
+            _copy(models.db.connection(), out)
+        finally:
+            out.close()
+        reports = models.Report.select().count()
+        people = models.Person.select().count()
+    click.echo(f"Cadangan ditulis ke {target}: {people} penduduk, {reports} laporan.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Jangan tanya konfirmasi.")
+def restore(source, yes):
+    """Replace the SQLite database's contents with the backup SOURCE (stop the app first)."""
+    _sqlite_only()
+    backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        if backup_db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise click.ClickException(f"{source} rusak: pemeriksaan integritas gagal.")
+        if not yes:
+            click.confirm("Seluruh isi basis data akan diganti dengan cadangan. Lanjutkan?",
+                          abort=True)
+        with models.db.connection_context():
+            _copy(backup_db, models.db.connection())
+            migrate()  # a backup from an older version is brought up to date
+            reports = models.Report.select().count()
+    finally:
+        backup_db.close()
+    click.echo(f"Basis data dipulihkan dari {source}: {reports} laporan.")

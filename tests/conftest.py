@@ -24,7 +24,7 @@ def template_db(tmp_path_factory):
     """Migrate and load the reference data once; each test gets a copy of the file."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}",
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context(), models.db.connection_context():
         cli.migrate()
         cli.load_reference_data()
@@ -47,7 +47,8 @@ def postgres_url():
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = urlunsplit(parts._replace(path="/" + name))
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context(), models.db.connection_context():
         cli.migrate()
     models.db.close_all()
@@ -77,7 +78,7 @@ def database_url(request, template_db, tmp_path):
 @pytest.fixture
 def app(database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url,
-                      "SECRET_KEY": "test-secret"})
+                      "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         if database_url.startswith("postgres"):

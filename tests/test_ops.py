@@ -1,0 +1,126 @@
+"""Operations: health check, proxy headers, shared rate-limit counters, backup and restore."""
+import multiprocessing
+
+import pytest
+from limits.storage import storage_from_string
+
+import casework
+import models
+from app import create_app
+from tests.conftest import DESA, add_person, new_nik
+
+
+def test_health_ok(client):
+    response = client.get("/sehat")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_health_reports_a_dead_database(tmp_path):
+    missing = tmp_path / "no-such-dir" / "x.db"
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{missing}",
+                      "SECRET_KEY": "t", "RATELIMIT_STORAGE_URI": "memory://"})
+    response = app.test_client().get("/sehat")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+def test_proxy_fix_only_when_configured(database_url):
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t",
+                          "RATELIMIT_STORAGE_URI": "memory://", "PROXY_FIX": hops})
+
+        @app.get("/_ip")
+        def _ip():
+            from flask import request
+            return request.remote_addr
+
+        assert app.test_client().get("/_ip", headers=headers).get_data(as_text=True) == expected
+
+
+def test_security_headers_on_every_page(client):
+    for path in ("/", "/sehat", "/tidak-ada"):
+        headers = client.get(path).headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        csp = headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+
+
+def test_pages_are_compressed(client):
+    response = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers.get("Content-Encoding") == "gzip"
+
+
+def _hammer(uri, n):
+    storage = storage_from_string(uri)
+    for _ in range(n):
+        storage.incr("cek:203.0.113.9", 60)
+
+
+def test_sqlite_rate_limit_counters_are_shared_between_processes(tmp_path):
+    """gunicorn workers are processes: every one must see the same counter."""
+    import ratelimit  # noqa: F401
+
+    uri = f"sqlite:///{tmp_path / 'rl.db'}"
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_hammer, args=(uri, 200)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+        assert w.exitcode == 0
+    assert storage_from_string(uri).get("cek:203.0.113.9") == 800
+
+
+def test_sqlite_rate_limit_window_expires(tmp_path, monkeypatch):
+    import ratelimit
+
+    storage = storage_from_string(f"sqlite:///{tmp_path / 'rl.db'}")
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    clock[0] += 61
+    assert storage.get("k") == 0
+    assert storage.incr("k", 60) == 1
+
+
+def _report(nik):
+    subject = {"nik": nik, "nama": "WARGA UJI", "no_kk": None, "alamat": "Jl. Uji",
+               "desa": DESA, "kategori": "lainnya", "keterangan": ""}
+    return casework.submit_report(subject, {"hubungan": "orang-lain", "nama": "TETANGGA",
+                                            "nik": None, "telepon": None})[0]
+
+
+def test_backup_and_restore_keep_every_report(app, runner, tmp_path):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", str(tmp_path / "b.db")])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    codes = {_report(new_nik()).kode for _ in range(5)}
+    add_person()
+    target = tmp_path / "cadangan.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "5 laporan" in result.output
+    # Losing data after the backup...
+    models.Reporter.delete().execute()
+    models.ReportEvent.delete().execute()
+    models.Report.delete().execute()
+    assert models.Report.select().count() == 0
+    # ...and restoring it brings every report back.
+    result = runner.invoke(args=["restore", str(target), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert {r.kode for r in models.Report.select()} == codes
+    assert models.Person.select().count() == 1
+
+
+def test_backup_refuses_to_overwrite(app, runner, tmp_path):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite only")
+    target = tmp_path / "ada.db"
+    target.write_text("x")
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code != 0 and "sudah ada" in result.output
