@@ -18,7 +18,14 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 class CaseError(Exception):
-    """An action the case's state or the register's rules forbid; the message is for staff."""
+    """An action the case's state or the register's rules forbid; the message is for staff.
+
+    `field` names the form field the message is about, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def new_code() -> str:
@@ -104,49 +111,66 @@ def _transition(report: Report, old: str, **changes) -> None:
     if updated != 1:
         current = Report.get_by_id(report.id)
         raise CaseError(
-            f"Laporan ini sudah diproses orang lain (status sekarang: "
-            f"{models.STATUSES[current.status].lower()}). Muat ulang halaman.")
+            f"Laporan ini sudah diproses petugas lain (status sekarang: "
+            f"{models.STATUSES[current.status].lower()}). Tidak ada yang diubah; "
+            "muat ulang halaman untuk melihat keadaan terbaru.")
 
 
 def decide_eligible(report: Report, scheme: str, user: User, *, no_kk: str | None = None,
                     catatan: str = "", delivery_days: int = 7) -> Report:
-    """`layak`: enrol the person in `scheme` in the same transaction, start the delivery clock."""
+    """`layak`: enrol the person in `scheme` in the same transaction, start the delivery clock.
+
+    Any failure (already decided, scheme closed, the person or family enrolled meanwhile) rolls
+    the whole transaction back: status, register and history stay as they were.
+    """
     with models.db.atomic():
+        scheme_row = models.Scheme.get_or_none(models.Scheme.kode == scheme)
+        if scheme_row is None:
+            raise CaseError("Skema bantuan tidak dikenal. Pilih skema dari daftar.", "skema")
+        if not scheme_row.aktif:
+            raise CaseError(f"Skema {scheme_row.kode} sudah tidak menerima peserta baru.",
+                            "skema")
         now = models.utcnow()
         decided = models.to_wib(now).date()
-        _transition(report, "menunggu-penilaian", status="layak", skema=scheme,
+        _transition(report, "menunggu-penilaian", status="layak", skema=scheme_row.kode,
                     diputus_at=now, tanggal_putusan=decided, diputus_oleh=user,
                     catatan=catatan,
                     tenggat=decided + datetime.timedelta(days=delivery_days))
-        family_card = no_kk or report.no_kk
         person = Person.get_or_none(Person.nik == report.nik)
+        register_card = person.no_kk if person is not None else None
+        # The register's card stands; otherwise the one typed now, else the reporter's.
+        family_card = register_card or no_kk or report.no_kk
+        if scheme_row.satuan == "keluarga" and not family_card:
+            raise CaseError(f"Skema {scheme_row.kode} adalah bantuan keluarga: isi No. KK "
+                            "keluarga ini.", field="no_kk")
         if person is None:
-            Person.create(nik=report.nik, no_kk=family_card, nama=report.nama,
-                          alamat=report.alamat, desa=report.desa_id)
-        elif person.no_kk:
-            family_card = None  # the register's card stands; enrol() uses it
-        scheme_row = models.Scheme.get_or_none(models.Scheme.kode == scheme)
-        if scheme_row is not None and scheme_row.satuan == "keluarga" and not (
-                family_card or (person and person.no_kk)):
-            raise CaseError("Skema keluarga memerlukan No. KK. Isi No. KK keluarga ini.")
+            # A savepoint-free insert that tolerates an import adding the person meanwhile.
+            Person.insert(nik=report.nik, no_kk=family_card, nama=report.nama,
+                          alamat=report.alamat,
+                          desa=report.desa_kode).on_conflict_ignore().execute()
         try:
-            models.enrol(report.nik, scheme, sumber=f"laporan:{report.kode}", sejak=decided,
-                         no_kk=family_card)
+            models.enrol(report.nik, scheme_row, sumber=f"laporan:{report.kode}", sejak=decided,
+                         no_kk=None if register_card else family_card)
         except models.RegisterError as exc:
-            raise CaseError(f"Tidak dapat didaftarkan: {exc}") from None
+            raise CaseError(f"Tidak dapat didaftarkan: {exc} Putusan tidak disimpan.") from None
+        if family_card and report.no_kk != family_card:
+            Report.update(no_kk=family_card).where(Report.id == report.id).execute()
         _log(report, "layak", user.role, user,
-             f"Layak; didaftarkan di {scheme}." + (f" {catatan}" if catatan else ""))
+             f"Layak; didaftarkan di {scheme_row.kode}." + (f" {catatan}" if catatan else ""))
     return Report.get_by_id(report.id)
 
 
 def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = "") -> Report:
     """`tidak layak` with a reason code and a note; the case closes."""
     if alasan not in models.REJECTION_REASONS:
-        raise CaseError("Pilih alasan tidak layak.")
+        raise CaseError("Pilih alasan tidak layak.", "alasan")
+    if alasan == "lainnya" and not catatan.strip():
+        raise CaseError("Untuk alasan lain, tulis penjelasannya di catatan.", "catatan")
     with models.db.atomic():
+        now = models.utcnow()
         _transition(report, "menunggu-penilaian", status="tidak-layak", alasan=alasan,
-                    catatan=catatan, diputus_at=models.utcnow(),
-                    tanggal_putusan=models.today(), diputus_oleh=user, tenggat=None)
+                    catatan=catatan, diputus_at=now,
+                    tanggal_putusan=models.to_wib(now).date(), diputus_oleh=user, tenggat=None)
         _log(report, "tidak-layak", user.role, user,
              models.REJECTION_REASONS[alasan] + (f". {catatan}" if catatan else ""))
     return Report.get_by_id(report.id)
@@ -155,16 +179,28 @@ def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = ""
 def record_delivery(report: Report, user: User, tanggal: datetime.date | None = None,
                     keterangan: str = "") -> Report:
     """The aid was handed over: the case closes, and whether it met the deadline is kept."""
-    day = tanggal or models.today()
-    if day > models.today():
-        raise CaseError("Tanggal penyaluran tidak boleh di masa depan.")
-    if report.tanggal_putusan and day < report.tanggal_putusan:
-        raise CaseError("Tanggal penyaluran tidak boleh sebelum tanggal putusan layak.")
+    today = models.today()
+    day = tanggal or today
+    if day > today:
+        raise CaseError("Tanggal penyaluran tidak boleh di masa depan.", "tanggal")
     with models.db.atomic():
-        on_time = report.tenggat is not None and day <= report.tenggat
-        _transition(report, "layak", status="tersalurkan", tanggal_salur=day,
+        # Read again inside the transaction: the decision date and deadline must be current.
+        current = Report.get_by_id(report.id)
+        if current.status != "layak":
+            if current.status == "menunggu-penilaian":
+                raise CaseError("Laporan ini belum dinyatakan layak; penyaluran belum dapat "
+                                "dicatat.")
+            raise CaseError(f"Penyaluran tidak dapat dicatat: status laporan sekarang "
+                            f"{models.STATUSES[current.status].lower()}.")
+        if current.tanggal_putusan and day < current.tanggal_putusan:
+            raise CaseError("Tanggal penyaluran tidak boleh sebelum tanggal putusan layak ("
+                            f"{current.tanggal_putusan:%d-%m-%Y}).", "tanggal")
+        on_time = current.tenggat is not None and day <= current.tenggat
+        _transition(current, "layak", status="tersalurkan", tanggal_salur=day,
                     disalurkan_oleh=user, keterangan_salur=keterangan, tepat_waktu=on_time)
+        late = (f" ({(day - current.tenggat).days} hari lewat tenggat)"
+                if current.tenggat and not on_time else "")
         _log(report, "tersalurkan", user.role, user,
-             ("Tepat waktu." if on_time else "Terlambat.") + (f" {keterangan}" if keterangan
-                                                               else ""))
+             f"Disalurkan {day:%d-%m-%Y}, " + ("tepat waktu." if on_time else f"terlambat{late}.")
+             + (f" {keterangan}" if keterangan else ""))
     return Report.get_by_id(report.id)

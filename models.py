@@ -11,12 +11,15 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from peewee import (
+    OP,
+    SQL,
     AutoField,
     BooleanField,
     CharField,
     DatabaseProxy,
     DateField,
     DateTimeField,
+    Expression,
     ForeignKeyField,
     IntegerField,
     IntegrityError,
@@ -233,6 +236,12 @@ def enrolment_conflict(scheme_unit: str, own: str | None, family: str | None,
     return None
 
 
+def _lock(query) -> None:
+    """Take row locks where the backend has them (PostgreSQL's SELECT ... FOR UPDATE)."""
+    if getattr(db.obj, "for_update", False):
+        list(query.for_update().tuples())
+
+
 def enrol(nik: str, scheme: Scheme | str, sumber: str, sejak: datetime.date | None = None,
           no_kk: str | None = None) -> Enrolment:
     """Enrol a registered person in a scheme, or raise RegisterError. Runs in a transaction.
@@ -253,6 +262,11 @@ def enrol(nik: str, scheme: Scheme | str, sumber: str, sejak: datetime.date | No
         if no_kk and person.no_kk != no_kk:
             person.no_kk = no_kk
             person.save()
+        # Serialise enrolments within one family: on PostgreSQL lock the card's member rows
+        # (SQLite's IMMEDIATE transactions already admit one writer at a time).
+        _lock(Person.select(Person.nik).where(
+            Person.no_kk == person.no_kk if person.no_kk else Person.nik == nik)
+            .order_by(Person.nik))
         cov = covering(nik)
         member = None
         if scheme.satuan == "keluarga":
@@ -303,9 +317,9 @@ class User(BaseModel):
     @property
     def kecamatan_scope(self) -> str | None:
         """The kecamatan code a verifikator is limited to, or None for the whole kabupaten."""
-        if self.kantor_id is None:
+        if self.kantor_kode is None:
             return None
-        return self.kantor_id[:8]
+        return self.kantor_kode[:8]
 
     # Flask-Login protocol, kept here so the model stays free of Flask imports.
     is_authenticated = True
@@ -401,9 +415,16 @@ class Report(BaseModel):
         return mask_name(self.nama)
 
     @classmethod
+    def is_open(cls):
+        """`status IN ('menunggu-penilaian', 'layak')` with literal values, not parameters:
+        SQLite only uses the partial queue indexes when the query repeats their WHERE term."""
+        literal = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+        return Expression(cls.status, OP.IN, SQL(f"({literal})"))
+
+    @classmethod
     def open_queue(cls, kecamatan: str | None = None, stage: str | None = None):
         """Open cases, most urgent first (earliest deadline), then oldest submission."""
-        query = cls.select().where(cls.status.in_(list(OPEN_STATUSES)))
+        query = cls.select().where(cls.is_open())
         if stage in OPEN_STATUSES:
             query = query.where(cls.status == stage)
         if kecamatan:
