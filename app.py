@@ -29,7 +29,7 @@ limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
 login_manager = LoginManager()
 
 # Settings read from the environment under the same name (twelve-factor style).
-ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS",
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "ASSESSMENT_DAYS", "DELIVERY_DAYS",
                 "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX")
 DB_POOL_SIZE = 8  # per gunicorn worker; override with ?max_connections=N in DATABASE_URL
 
@@ -70,7 +70,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    init_database(app.config["DATABASE_URL"])
+    models.db.initialize(make_database(app.config["DATABASE_URL"]))
+    replica_url = app.config.get("DATABASE_REPLICA_URL")
+    models.replica.initialize(make_database(replica_url) if replica_url else None)
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
@@ -93,8 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def init_database(url: str) -> None:
-    """Bind the models to the configured database (not connected yet: workers connect lazily)."""
+def make_database(url: str):
+    """The Peewee database for a URL (not connected yet: each worker connects lazily)."""
     if url.startswith("sqlite"):
         database = db_url.connect(
             url,
@@ -118,7 +120,7 @@ def init_database(url: str) -> None:
             stale_timeout=300, timeout=10, **params)
     else:
         database = db_url.connect(url)
-    models.db.initialize(database)
+    return database
 
 
 def _instance_secret(app: Flask) -> str:
@@ -157,8 +159,9 @@ def _register_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _release(exc):
-        if isinstance(models.db.obj, PooledDatabase) and not models.db.is_closed():
-            models.db.close()
+        for database in (models.db, models.replica):
+            if isinstance(database.obj, PooledDatabase) and not database.is_closed():
+                database.close()
 
     @app.after_request
     def _headers(response):

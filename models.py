@@ -29,6 +29,8 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 db = DatabaseProxy()
+# An optional streaming replica (DATABASE_REPLICA_URL) for the public check's reads.
+replica = DatabaseProxy()
 WIB = ZoneInfo("Asia/Jakarta")
 
 LEVELS = {"pusat": "Pusat", "provinsi": "Provinsi", "kabupaten": "Kabupaten"}
@@ -192,21 +194,22 @@ LEFT JOIN skema s2 ON s2.kode = e2.skema_kode
 _compiled: dict[str, str] = {}
 
 
-def covering(nik: str, no_kk: str | None = None) -> Coverage:
+def covering(nik: str, no_kk: str | None = None, *, read_only: bool = False) -> Coverage:
     """What covers this NIK: its own active enrolment, or a family enrolment of its No. KK.
 
     `no_kk` is a family card number typed by a reporter; when given it is checked as well as the
     one the register holds for the NIK. This is the single implementation of the rule: the check,
     reports and decisions all call it.
     """
-    sql = _compiled.get(db.param)
+    database = replica if read_only and replica.obj is not None else db
+    sql = _compiled.get(database.param)
     if sql is None:
-        sql = _compiled[db.param] = _COVERAGE_SQL.format(p=db.param)
-    row = db.execute_sql(sql, (nik, no_kk)).fetchone()
+        sql = _compiled[database.param] = _COVERAGE_SQL.format(p=database.param)
+    row = database.execute_sql(sql, (nik, no_kk)).fetchone()
     coverage = _coverage_from_row(row)
     if not coverage.covered and no_kk and row[3] and row[3] != no_kk:
         # The typed card was checked above; the register's own card of this NIK still counts.
-        coverage = _coverage_from_row(db.execute_sql(sql, (nik, None)).fetchone())
+        coverage = _coverage_from_row(database.execute_sql(sql, (nik, None)).fetchone())
     return coverage
 
 

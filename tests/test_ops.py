@@ -124,3 +124,23 @@ def test_backup_refuses_to_overwrite(app, runner, tmp_path):
     target.write_text("x")
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code != 0 and "sudah ada" in result.output
+
+
+def test_replica_serves_only_read_only_checks(template_db, tmp_path):
+    """With DATABASE_REPLICA_URL the public check reads the replica; writes and the rules
+    (reports, decisions) keep reading the primary."""
+    import shutil
+
+    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
+    shutil.copy(template_db, primary)
+    shutil.copy(template_db, replica)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{primary}",
+                      "DATABASE_REPLICA_URL": f"sqlite:///{replica}", "SECRET_KEY": "t",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context(), models.db.connection_context():
+        nik = add_person()
+        models.enrol(nik, "BST", sumber="test")
+        assert models.covering(nik).status == "terdaftar"
+        # The replica has not caught up (here: never will), and the check says what it holds.
+        assert models.covering(nik, read_only=True).status == "belum-terdaftar"
+    models.replica.initialize(None)
