@@ -1,4 +1,203 @@
 """Reports from residents: the report form, its confirmation, and tracking by code."""
-from flask import Blueprint
+from __future__ import annotations
+
+import datetime
+
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from peewee import OperationalError
+
+import casework
+import models
+from forms import ReportForm, open_nik, region_code
+from views import wants_fragment
 
 bp = Blueprint("reports", __name__)
+JUST_SENT = "laporan_baru"
+
+# Fields whose presence marks a filled-in report; a POST with only `nik` or `token_nik`
+# (the check result's "Laporkan orang ini" button) opens the form prefilled instead.
+FILLED_FIELDS = frozenset((
+    "hubungan", "pelapor_nama", "pelapor_nik", "pelapor_telepon", "nama", "no_kk", "alamat",
+    "kode_desa", "kategori", "keterangan"))
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+# The database stayed locked too long (or a write kept colliding): nothing was stored, and the
+# form comes back with everything typed so one more tap sends it.
+BUSY = ("Laporan belum tersimpan karena layanan sedang sibuk. Isian Anda masih ada; "
+        "tekan “Kirim laporan” sekali lagi.")
+ACTORS = {"warga": "Warga", "petugas": "Petugas kantor", "sistem": "Sistem",
+          "verifikator": "Tim verifikasi", "admin": "Dinas Sosial"}
+
+
+@bp.app_template_filter("tanggal")
+def tanggal(value, hari: bool = False) -> str:
+    """`2026-12-04` -> `4 Desember 2026` (or `Jumat, 4 Desember 2026`)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = models.to_wib(value).date()
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{DAYS[value.weekday()]}, {text}" if hari else text
+
+
+@bp.app_template_filter("waktu")
+def waktu(value: datetime.datetime) -> str:
+    """A stored UTC moment as WIB wall-clock time, Indonesian style: `4 Desember 2026 14.05`."""
+    local = models.to_wib(value)
+    return f"{tanggal(local.date())} {local:%H.%M}"
+
+
+def no_store(response):
+    """Personal data: never kept by the browser, a proxy, or the back button's cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def wants_prefill() -> bool:
+    return not FILLED_FIELDS.intersection(request.form.keys())
+
+
+def prefilled_form() -> tuple[ReportForm, str | None]:
+    """The form opened from a check result (sealed NIK) or with a NIK typed elsewhere."""
+    notice = None
+    nik = None
+    if "token_nik" in request.form:
+        nik = open_nik(request.form["token_nik"])
+        if nik is None:
+            notice = "Data dari hasil cek sudah kedaluwarsa. Silakan isi NIK lagi."
+    else:
+        nik = request.form.get("nik", "").strip() or None
+    return ReportForm(formdata=None, data={"nik": nik}), notice
+
+
+def form_context(form: ReportForm) -> dict:
+    """The kecamatan list, and the villages of the chosen (or implied) kecamatan."""
+    kec = form.kecamatan.data or region_code(form.kode_desa.data)[:8] or None
+    Region = models.Region
+    kecamatan = (Region.select(Region.kode, Region.nama)
+                 .where(Region.tingkat == "kecamatan").order_by(Region.nama).tuples())
+    villages = []
+    if kec:
+        villages = list(Region.select(Region.kode, Region.nama)
+                        .where(Region.kecamatan == kec).order_by(Region.nama).tuples())
+    return {"form": form, "kecamatan_list": kecamatan, "kec": kec if villages else None,
+            "villages": villages, "categories": models.CATEGORIES}
+
+
+def render_form(form: ReportForm, *, kiosk: bool = False, notice: str | None = None,
+                status: int = 200, **extra):
+    if form.errors:
+        form.show_as_typed()
+    context = form_context(form)
+    context.update(kiosk=kiosk, notice=notice, **extra)
+    return no_store(make_response(render_template("reports/form.html", **context), status))
+
+
+def submit(form: ReportForm):
+    """Stage 1 and storage; a petugas signed in is taking the report at the office."""
+    petugas = current_user if getattr(current_user, "role", None) == "petugas" else None
+    return casework.submit_report(
+        form.subject(), form.reporter(),
+        assessment_days=current_app.config["ASSESSMENT_DAYS"],
+        kantor=petugas.kantor_kode if petugas else None, petugas=petugas)
+
+
+@bp.route("/lapor", methods=["GET", "POST"])
+def report_form():
+    """Report someone left out; a report about someone already covered is rejected at once."""
+    if request.method == "GET":
+        return render_form(ReportForm(formdata=None))
+    if wants_prefill():
+        form, notice = prefilled_form()
+        return render_form(form, notice=notice)
+    form = ReportForm()
+    if request.form.get("aksi") == "desa":
+        # "Tampilkan desa" without JavaScript: the same form back, villages narrowed.
+        return render_form(form)
+    if not form.validate():
+        return render_form(form)
+    try:
+        report, outcome = submit(form)
+    except (casework.CaseError, OperationalError):
+        return render_form(form, notice=BUSY, status=503)
+    # Which page heading to show once (new, merged or rejected): one small value, replaced by
+    # the next report, so the session cookie never grows.
+    session[JUST_SENT] = [report.kode, outcome]
+    return redirect(url_for("reports.status", kode=report.kode), code=303)
+
+
+@bp.get("/lapor/desa")
+def villages():
+    """The desa list of one kecamatan (htmx narrows the select; without it, the whole form)."""
+    form = ReportForm(formdata=None, data={"kecamatan": request.args.get("kecamatan")})
+    form.kecamatan.data = region_code(form.kecamatan.data) or None
+    context = form_context(form)
+    if wants_fragment():
+        response = make_response(render_block("reports/form.html", "desa", **context))
+    else:
+        response = make_response(render_template("reports/form.html", **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def report_page_context(report: models.Report) -> dict:
+    events = list(report.events.order_by(models.ReportEvent.at, models.ReportEvent.id))
+    history, previous = [], None
+    for event in events:
+        if event.status == "diterima":
+            label = "Laporan diterima"
+        elif event.status == previous:
+            label = "Laporan tambahan dari pelapor lain"
+        else:
+            label = models.STATUSES.get(event.status, event.status)
+        previous = event.status if event.status != "diterima" else previous
+        history.append((event.at, label, ACTORS.get(event.actor, event.actor)))
+    return {"r": report, "history": history, "statuses": models.STATUSES,
+            "reasons": models.REJECTION_REASONS,
+            "delivery_days": current_app.config["DELIVERY_DAYS"]}
+
+
+@bp.get("/laporan/<kode>")
+def status(kode):
+    """The confirmation right after reporting, and the tracking page ever after."""
+    report = models.Report.by_code(kode)
+    if report is None:
+        return not_found(kode)
+    just_sent = session.get(JUST_SENT)
+    outcome = None
+    if just_sent and just_sent[0] == report.kode:
+        outcome = just_sent[1]
+        session.pop(JUST_SENT)
+    return no_store(make_response(render_template(
+        "reports/laporan.html", outcome=outcome, **report_page_context(report))))
+
+
+def not_found(kode: str):
+    message = (f"Laporan dengan kode {kode[:20].upper()} tidak ditemukan. "
+               "Periksa lagi kode pada bukti laporan Anda: 8 huruf dan angka, "
+               "misalnya ABCD-2345.")
+    return render_template("reports/lacak.html", kode=kode[:20], error=message), 404
+
+
+@bp.get("/lacak")
+def track():
+    """Type a tracking code (any case, with or without the dash) to open the report."""
+    kode = request.args.get("kode", "").strip()
+    if not kode:
+        return render_template("reports/lacak.html", kode="", error=None)
+    report = models.Report.by_code(kode)
+    if report is None:
+        return not_found(kode)
+    return redirect(url_for("reports.status", kode=report.kode), code=303)

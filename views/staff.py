@@ -1,4 +1,153 @@
-"""The office kiosk: check and report in large type for people without a phone."""
-from flask import Blueprint
+"""The office kiosk: check and report in large type for people without a phone.
+
+A shared screen: every step is Post/Redirect/Get, what the screen shows between steps lives in
+the session (the NIK sealed), and each report form carries a one-time token, so neither the back
+button nor a reload shows the previous person's data or submits their report twice.
+"""
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from peewee import OperationalError
+
+import casework
+import models
+from forms import CheckForm, ReportForm, open_nik, seal_nik
+from views.reports import (
+    BUSY,
+    no_store,
+    prefilled_form,
+    render_form,
+    report_page_context,
+    submit,
+    wants_prefill,
+)
 
 bp = Blueprint("staff", __name__)
+
+CHECK, ONCE, RECEIPT = "kios_cek", "kios_sekali", "kios_terima"
+
+
+def petugas_required(view):
+    """Signed-in office staff only; others are sent to sign in, or refused."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if current_user.role != "petugas":
+            return render_template(
+                "errors/error.html", code=403, title="Khusus petugas kantor",
+                message="Kios pelayanan hanya untuk akun petugas kantor desa/kelurahan "
+                        "atau kecamatan."), 403
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def clear_kiosk() -> None:
+    for key in (CHECK, ONCE, RECEIPT):
+        session.pop(key, None)
+
+
+def once_token() -> str:
+    if ONCE not in session:
+        session[ONCE] = secrets.token_urlsafe(12)
+    return session[ONCE]
+
+
+def kiosk_page(form: ReportForm, *, check=None, notice=None, status=200):
+    return render_form(form, kiosk=True, notice=notice, status=status, check=check,
+                       check_form=CheckForm(formdata=None), once=once_token())
+
+
+def check_result(stored: dict | None) -> tuple[dict | None, str | None]:
+    """The check shown on screen (from the session) and the NIK to prefill the report with."""
+    if not stored:
+        return None, None
+    if "galat" in stored:
+        return {"status": "tidak-valid", "message": stored["galat"]}, None
+    nik = open_nik(stored.get("token"))
+    if nik is None:
+        return None, None
+    coverage = models.covering(nik)
+    result = {"status": coverage.status, "coverage": coverage,
+              "masked": models.mask_name(coverage.nama)}
+    return result, None if coverage.covered else nik
+
+
+@bp.get("/kios")
+@petugas_required
+def kiosk():
+    """The kiosk screen: a NIK check and a clean report form."""
+    session.pop(RECEIPT, None)
+    check, nik = check_result(session.get(CHECK))
+    form = ReportForm(formdata=None, data={"nik": nik})
+    return kiosk_page(form, check=check)
+
+
+@bp.post("/kios/cek")
+@petugas_required
+def check():
+    """Check a NIK at the office; the answer is shown after a redirect (no re-post on back)."""
+    form = CheckForm()
+    if form.validate():
+        session[CHECK] = {"token": seal_nik(form.nik.data)}
+    else:
+        session[CHECK] = {"galat": form.nik.errors[0]}
+    return redirect(url_for("staff.kiosk"), code=303)
+
+
+@bp.post("/kios")
+@petugas_required
+def report():
+    """Take a report in person: stamped with channel `kantor`, this office and this petugas."""
+    if request.form.get("sekali") != session.get(ONCE):
+        # A form already sent (back button, reload, double tap) or from an old screen.
+        if session.get(RECEIPT):
+            return redirect(url_for("staff.receipt"), code=303)
+        flash("Formulir itu sudah terkirim atau sudah lama. Silakan isi laporan baru.")
+        return redirect(url_for("staff.kiosk"), code=303)
+    if wants_prefill():
+        form, notice = prefilled_form()
+        return kiosk_page(form, notice=notice)
+    form = ReportForm()
+    if request.form.get("aksi") == "desa" or not form.validate():
+        return kiosk_page(form)
+    try:
+        report, _outcome = submit(form)
+    except (casework.CaseError, OperationalError):
+        return kiosk_page(form, notice=BUSY, status=503)
+    clear_kiosk()
+    session[RECEIPT] = report.kode
+    return redirect(url_for("staff.receipt"), code=303)
+
+
+@bp.get("/kios/tanda-terima")
+@petugas_required
+def receipt():
+    """The printable receipt of the report just taken; gone once the next person starts."""
+    report = models.Report.by_code(session.get(RECEIPT))
+    if report is None:
+        return redirect(url_for("staff.kiosk"), code=303)
+    return no_store(make_response(render_template(
+        "staff/receipt.html", **report_page_context(report))))
+
+
+@bp.post("/kios/selesai")
+@petugas_required
+def clear():
+    """"Laporan berikutnya" / "Bersihkan layar": forget the previous person, show a clean form."""
+    clear_kiosk()
+    return redirect(url_for("staff.kiosk"), code=303)

@@ -1,0 +1,169 @@
+"""Benchmark: report submissions per second under gunicorn, as a ratio to a hello-world route.
+
+Starts gunicorn (4 workers) on a throw-away SQLite database made by `flask init-db`, then runs
+16 concurrent clients (separate processes, each with its own session and CSRF token) against
+GET /bench/halo and against POST /lapor with a new person each time (each one a new case through
+stage 1), for the same number of seconds each. Goal: ratio >= 0.20 with zero errors.
+
+    .venv/bin/python bench/bench_reports.py [--seconds 12] [--clients 16] [--port 8202]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nik import make_nik  # noqa: E402
+
+DESA = "35.10.16.1001"
+
+
+def start_server(port: int, workers: int, database_url: str) -> subprocess.Popen:
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench",
+               RATELIMIT_STORAGE_URI="memory://")
+    subprocess.run([str(bin_dir / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "bench.wsgi_bench:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/bench/halo")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def session(conn) -> tuple[str, str]:
+    """A resident opening the form: the session cookie and the form's CSRF token."""
+    conn.request("GET", "/lapor")
+    response = conn.getresponse()
+    html = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return cookie, token
+
+
+def client(kind: str, index: int, port: int, start: float, stop: float, out) -> None:
+    """One resident's browser: `index` is unique over the whole run, so every NIK is new."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    cookie = token = None
+    if kind == "lapor":
+        cookie, token = session(conn)
+    birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=index * 10)
+    serial, ok, errors = 0, 0, 0
+    while time.time() < start:
+        time.sleep(0.001)
+    while time.time() < stop:
+        try:
+            if kind == "halo":
+                conn.request("GET", "/bench/halo")
+                response = conn.getresponse()
+                response.read()
+                good = response.status == 200
+            else:
+                serial += 1
+                day = birth + datetime.timedelta(days=serial // 9999)
+                nik = make_nik("351016", day, index % 2 == 1, serial % 9999 + 1)
+                body = urllib.parse.urlencode({
+                    "csrf_token": token, "hubungan": "orang-lain",
+                    "pelapor_nama": f"Pelapor {index}", "pelapor_nik": "",
+                    "pelapor_telepon": "081234567890", "nik": nik, "nama": "WARGA BARU",
+                    "no_kk": "", "alamat": "Jl. Kenanga 3 RT 001 RW 002", "kecamatan": "",
+                    "kode_desa": DESA, "kategori": "kehilangan-penghasilan",
+                    "keterangan": "Kehilangan pekerjaan sejak pabrik tutup."})
+                conn.request("POST", "/lapor", body, {
+                    "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+                response = conn.getresponse()
+                response.read()
+                good = response.status == 303
+        except (OSError, http.client.HTTPException):
+            good = False
+            conn.close()
+        if good:
+            ok += 1
+        else:
+            errors += 1
+    out.put((ok, errors))
+
+
+_runs = iter(range(1000))
+
+
+def run(kind: str, port: int, clients: int, seconds: float) -> tuple[float, int, int]:
+    first = next(_runs) * clients
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    start = time.time() + 1.0  # every client has its session before the clock starts
+    stop = start + seconds
+    procs = [ctx.Process(target=client, args=(kind, first + i, port, start, stop, out))
+             for i in range(clients)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=seconds + 60) for _ in procs]
+    for p in procs:
+        p.join()
+    ok = sum(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    return ok / seconds, ok, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=12,
+                        help="measured seconds per kind, split over --rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate the two kinds, so a busy neighbour hurts both alike")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8202)
+    args = parser.parse_args()
+    slot = args.seconds / args.rounds
+    totals = {"halo": [0, 0], "lapor": [0, 0]}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(args.port, args.workers, f"sqlite:///{tmp}/bench.db")
+        try:
+            run("halo", args.port, args.clients, 1)  # warm-up
+            run("lapor", args.port, args.clients, 1)
+            for _ in range(args.rounds):
+                for kind in ("halo", "lapor"):
+                    _, ok, errors = run(kind, args.port, args.clients, slot)
+                    totals[kind][0] += ok
+                    totals[kind][1] += errors
+        finally:
+            server.terminate()
+            server.wait(20)
+    hello, hello_errors = totals["halo"][0] / args.seconds, totals["halo"][1]
+    reports, report_errors = totals["lapor"][0] / args.seconds, totals["lapor"][1]
+    stored = totals["lapor"][0]
+    ratio = reports / hello
+    print(f"cpus: {os.cpu_count()}, gunicorn workers: {args.workers}, "
+          f"clients: {args.clients}, {args.seconds:g} s each")
+    print(f"hello world      {hello:8.1f} req/s  errors {hello_errors}")
+    print(f"report (POST)    {reports:8.1f} req/s  errors {report_errors}  "
+          f"({stored} reports stored)")
+    verdict = "ok" if ratio >= 0.20 and not (hello_errors or report_errors) else "BELOW GOAL"
+    print(f"ratio            {ratio:8.2f}x  (goal >= 0.20, zero errors): {verdict}")
+    sys.exit(0 if verdict == "ok" else 1)
+
+
+if __name__ == "__main__":
+    main()
