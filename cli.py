@@ -12,6 +12,8 @@ import click
 from peewee import EXCLUDED, SqliteDatabase
 from playhouse.migrations import Runner
 
+import demo
+import importer
 import models
 from app import ROOT
 
@@ -21,6 +23,8 @@ def init_app(app):
     app.cli.add_command(create_user)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(importer.import_data)
+    app.cli.add_command(demo.seed_demo)
 
 
 def migrate() -> list[str]:
@@ -84,6 +88,10 @@ def read_new_password() -> str:
 @click.option("--kantor", help="Kode wilayah kantor: desa/kelurahan atau kecamatan.")
 def create_user(username, role, kantor):
     """Create a staff account; the password is read twice (hidden, or two lines on stdin)."""
+    if kantor:
+        from forms import region_code
+
+        kantor = region_code(kantor)  # 3510161001 or 35.10.16.1001
     with models.db.connection_context():
         if kantor and not models.Region.get_or_none(models.Region.kode == kantor):
             raise click.ClickException(f"Kode kantor {kantor} tidak dikenal.")
