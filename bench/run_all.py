@@ -59,9 +59,8 @@ def prepare(url: str, people: int, cases: int) -> list[str]:
     flask(env, "seed-demo", "--people", str(people), "--seed", "1")
     flask(env, "create-user", "bench-admin", "--role", "admin", stdin=f"{PASSWORD}\n{PASSWORD}\n")
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", RATELIMIT_STORAGE_URI="memory://")
-    from app import create_app
-
     import models
+    from app import create_app
 
     app = create_app()
     with app.app_context(), models.db.connection_context():
