@@ -30,19 +30,26 @@ login_manager = LoginManager()
 
 # Settings read from the environment under the same name (twelve-factor style).
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "ASSESSMENT_DAYS",
-                "DELIVERY_DAYS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX")
+                "DELIVERY_DAYS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX",
+                "RETENTION_DAYS", "NIK_HMAC_KEY", "SESSION_COOKIE_SECURE")
 DB_POOL_SIZE = 8  # per gunicorn worker; override with ?max_connections=N in DATABASE_URL
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    import security  # needs `limiter` above, so imported once this module is loaded
+
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "cekbansos.db"),
         ASSESSMENT_DAYS=7,  # days to assess a report (configurable)
         DELIVERY_DAYS=7,  # the SOP: aid delivered at most seven days after `layak`
+        SESSION_COOKIE_NAME="sesi",  # `__Host-sesi` over HTTPS (security.SessionInterface)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # An error is a generic Indonesian page, never a traceback, even if debug is switched on.
+        PROPAGATE_EXCEPTIONS=False,
+        RETENTION_DAYS=730,  # closed reports keep personal data this long (anonymise-reports)
         WTF_CSRF_TIME_LIMIT=None,  # a resident may take long over the form on a slow phone
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -59,8 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
                             "text/javascript", "image/svg+xml"],
     )
+    app.config.from_mapping(security.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    for name in ENV_SETTINGS:
+    for name in ENV_SETTINGS + security.SETTINGS_FROM_ENV:
         if name in os.environ:
             value = os.environ[name]
             app.config[name] = (int(value) if value.isdigit() else
@@ -76,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     models.db.initialize(make_database(app.config["DATABASE_URL"]))
     replica_url = app.config.get("DATABASE_REPLICA_URL")
     models.replica.initialize(make_database(replica_url) if replica_url else None)
+    security.init_app(app)  # first: its session-timeout hook runs before the rate limits
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
@@ -83,17 +92,35 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Silakan masuk untuk membuka halaman itu."
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(security.load_user)
     _init_htmx_asset(app)
 
-    from views import auth, ops, public, reports, review, staff
+    from views import (
+        account,
+        admin,
+        admin_stats,
+        auth,
+        objection_desk,
+        ops,
+        public,
+        reports,
+        review,
+        rice,
+        staff,
+        transparency,
+    )
 
-    for blueprint in (public.bp, reports.bp, staff.bp, review.bp, auth.bp, ops.bp):
+    for blueprint in (public.bp, reports.bp, staff.bp, review.bp, auth.bp, account.bp, ops.bp,
+                      transparency.bp, objection_desk.bp, rice.bp, admin.bp, admin_stats.public_bp):
         app.register_blueprint(blueprint)
 
+    import accounts
     import cli
+    import retention
 
     cli.init_app(app)
+    app.cli.add_command(retention.anonymise_reports)
+    app.cli.add_command(accounts.reset_2fa)
     _register_hooks(app)
     return app
 
@@ -139,12 +166,6 @@ def _instance_secret(app: Flask) -> str:
     return path.read_text().strip()
 
 
-def _load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    return models.User.get_or_none(models.User.id == int(user_id), models.User.aktif == True)  # noqa: E712
-
-
 def _init_htmx_asset(app: Flask) -> None:
     """Serve htmx from node_modules under a versioned URL; the site works without it."""
     dist = ROOT / "node_modules" / "htmx.org"
@@ -182,6 +203,18 @@ def _register_hooks(app: Flask) -> None:
         )
         return response
 
+    @app.after_request
+    def _buffer_assets(response):
+        # send_file streams, and Flask-Compress compresses streams with zstd/br/deflate only,
+        # never gzip: a phone that accepts just gzip (plain HTTP) would get the stylesheet and
+        # htmx uncompressed. Both are small files: buffer them so they are compressed like pages.
+        # (Registered after compress.init_app, so this runs before its after_request.)
+        if (response.direct_passthrough and response.status_code == 200
+                and request.endpoint in ("static", "public.htmx_js")):
+            response.direct_passthrough = False
+            response.make_sequence()
+        return response
+
     @app.context_processor
     def _template_globals():
         return {"htmx_version": app.config["HTMX_VERSION"]}
@@ -199,12 +232,7 @@ def _register_hooks(app: Flask) -> None:
                                message="Formulir sudah kedaluwarsa atau tidak sah. "
                                        "Silakan buka ulang halaman lalu kirim lagi."), 400
 
-    @app.errorhandler(429)
-    def _too_many(exc):
-        return render_template("errors/error.html", code=429,
-                               title="Terlalu banyak permintaan",
-                               message="Anda mengirim terlalu banyak permintaan dalam waktu "
-                                       "singkat. Tunggu sebentar, lalu coba lagi."), 429
+    # 429 (rate limits): security.too_many_requests, registered by security.init_app.
 
     @app.errorhandler(OperationalError)
     def _db_busy(exc):

@@ -14,11 +14,13 @@ from peewee import (
     OP,
     SQL,
     AutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
     DateField,
     DateTimeField,
+    DeferredForeignKey,
     Expression,
     ForeignKeyField,
     IntegerField,
@@ -146,6 +148,8 @@ class Enrolment(BaseModel):
     berakhir = DateField(null=True)
     alasan_berakhir = CharField(max_length=200, null=True)
     created_at = DateTimeField(default=utcnow)
+    # Who ended it (migrations/0006); set by end_enrolment.
+    diakhiri_oleh = DeferredForeignKey("User", null=True, column_name="diakhiri_oleh_id")
 
     class Meta:
         table_name = "kepesertaan"
@@ -297,6 +301,43 @@ def enrol(nik: str, scheme: Scheme | str, sumber: str, sejak: datetime.date | No
                 "NIK atau keluarga ini baru saja didaftarkan pada skema lain.") from None
 
 
+def end_enrolment(enrolment_id: int, reason: str, date: datetime.date | None = None,
+                  by: User | None = None) -> Enrolment:
+    """End an active enrolment on `date` (today when None) for `reason`; raise RegisterError.
+
+    The one rule for ending, shared by the admin pages and objection decisions. The row stays as
+    history (berakhir, alasan_berakhir, diakhiri_oleh); from then on the NIK, and for a family
+    scheme the family card, is free to be enrolled again. The date may lie in the past (a death
+    reported late) but not in the future, nor before the enrolment began. A conditional update:
+    of two staff ending the same enrolment at once, exactly one succeeds.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RegisterError("Tulis alasan kepesertaan diakhiri.")
+    if len(reason) > 200:
+        raise RegisterError("Alasan berakhir paling banyak 200 karakter.")
+    day = date or today()
+    if day > today():
+        raise RegisterError("Tanggal berakhir tidak boleh di masa depan.")
+    with db.atomic():
+        enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
+        if enrolment is None:
+            raise RegisterError("Kepesertaan tidak ditemukan.")
+        if enrolment.berakhir is not None:
+            raise RegisterError(f"Kepesertaan ini sudah berakhir pada "
+                                f"{enrolment.berakhir:%d-%m-%Y}.")
+        if day < enrolment.sejak:
+            raise RegisterError(f"Tanggal berakhir tidak boleh sebelum kepesertaan dimulai "
+                                f"({enrolment.sejak:%d-%m-%Y}).")
+        updated = (Enrolment.update(berakhir=day, alasan_berakhir=reason,
+                                    diakhiri_oleh=by.id if by is not None else None)
+                   .where(Enrolment.id == enrolment_id, Enrolment.berakhir.is_null())
+                   .execute())
+        if updated != 1:
+            raise RegisterError("Kepesertaan ini baru saja diakhiri oleh petugas lain.")
+    return Enrolment.get_by_id(enrolment_id)
+
+
 class User(BaseModel):
     """A staff account: petugas (office kiosk), verifikator (assessment team) or admin."""
 
@@ -307,6 +348,10 @@ class User(BaseModel):
     kantor = ForeignKeyField(Region, null=True, column_name="kantor_kode")
     aktif = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # Part of every session's id: bumping it (sign-out, new password) ends all of them.
+    sesi_epoch = IntegerField(default=0)
+    totp_rahasia = CharField(max_length=255, null=True)  # encrypted; see accounts.py
+    totp_langkah = BigIntegerField(null=True)  # last accepted TOTP time step (no replays)
 
     class Meta:
         table_name = "pengguna"
@@ -333,7 +378,23 @@ class User(BaseModel):
         return self.aktif
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.sesi_epoch}"
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_rahasia)
+
+    def end_sessions(self) -> None:
+        """End every session of this user, on every device: their ids carry the old epoch."""
+        User.update(sesi_epoch=User.sesi_epoch + 1).where(User.id == self.id).execute()
+        self.sesi_epoch = User.select(User.sesi_epoch).where(User.id == self.id).scalar()
+
+    def change_password(self, password: str) -> None:
+        """A new password, and every existing session of this user ends."""
+        self.set_password(password)
+        with db.atomic():
+            User.update(password_hash=self.password_hash).where(User.id == self.id).execute()
+            self.end_sessions()
 
 
 STATUSES = {
@@ -344,6 +405,7 @@ STATUSES = {
     "tersalurkan": "Bantuan sudah disalurkan",
 }
 OPEN_STATUSES = ("menunggu-penilaian", "layak")
+CLOSED_STATUSES = ("ditolak-otomatis", "tidak-layak", "tersalurkan")
 CATEGORIES = {
     "kehilangan-penghasilan": "Kehilangan penghasilan",
     "lansia-sebatang-kara": "Lansia hidup sebatang kara",
@@ -398,6 +460,8 @@ class Report(BaseModel):
     disalurkan_oleh = ForeignKeyField(User, null=True, column_name="disalurkan_oleh_id")
     keterangan_salur = TextField(default="")
     tepat_waktu = BooleanField(null=True)
+    # Set when the retention command blanked the personal data of this closed case.
+    dianonimkan_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "laporan"
@@ -476,5 +540,6 @@ class ReportEvent(BaseModel):
         table_name = "riwayat_laporan"
 
 
+# objections.py appends its tables (sanggahan) when imported, as the app factory does.
 ALL_MODELS = [Region, Scheme, Person, Enrolment, User, Report, Reporter, ReportEvent]
 

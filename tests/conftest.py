@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import re
 import shutil
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import pyotp
 import pytest
+from flask import g
 
+import accounts
 import cli
 import models
+import rice  # noqa: F401  (adds its tables to models.ALL_MODELS, emptied by the reset)
 from app import create_app
 from nik import make_nik
 
@@ -79,6 +84,11 @@ def database_url(request, template_db, tmp_path):
 def app(database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url,
                       "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": "memory://"})
+    # The test's app context outlives each request, and Flask reuses it (and its `g`) for the
+    # client's requests; in production every request starts with an empty `g`. Without this,
+    # Flask-Login's cached user and Flask-WTF's CSRF token would leak between requests and
+    # between two clients (two browsers) of one test.
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         if database_url.startswith("postgres"):
@@ -106,7 +116,9 @@ def csrf_token(client, path="/"):
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-_serial = iter(range(1, 10000))
+# Serials 0001-9999, over again when used up: NIKs need only be unique within one test, whose
+# database starts empty, and the whole suite makes more than 9,999 of them.
+_serial = itertools.cycle(range(1, 10000))
 
 
 def new_nik(female=False, birth=datetime.date(1980, 5, 17), region=BANYUWANGI_KEC):
@@ -123,18 +135,39 @@ def add_person(nik=None, no_kk="3510160101200001", nama="SITI WAHYUNI", desa=DES
 
 @pytest.fixture
 def make_user(app):
-    def make(username="verif", role="verifikator", kantor=None, password="rahasia-123"):
+    """A staff account; admins get a TOTP secret (their second factor is required) unless
+    totp=False, and any account gets one with totp=True."""
+    def make(username="verif", role="verifikator", kantor=None, password="rahasia-123",
+             totp=None):
         user = models.User(username=username, role=role, kantor=kantor)
         user.set_password(password)
+        if totp or (totp is None and role == "admin"):
+            user.totp_rahasia = accounts.seal(accounts.new_secret())
         user.save()
         return user
     return make
 
 
+def totp_code(username) -> str:
+    """The current one-time code of an account, as its authenticator app would show it.
+
+    Forgets the last code used: tests sign the same account in several times a minute, and a
+    code is otherwise accepted once.
+    """
+    user = models.User.get(models.User.username == username)
+    models.User.update(totp_langkah=None).where(models.User.id == user.id).execute()
+    return pyotp.TOTP(accounts.unseal(user.totp_rahasia)).now()
+
+
 def login(client, username, password="rahasia-123"):
+    """Sign in, with the one-time code too when the account has a second factor."""
     token = csrf_token(client, "/masuk")
-    return client.post("/masuk", data={"username": username, "password": password,
-                                       "csrf_token": token})
+    response = client.post("/masuk", data={"username": username, "password": password,
+                                           "csrf_token": token})
+    if response.status_code == 303 and response.headers["Location"] == "/masuk/kode":
+        response = client.post("/masuk/kode", data={"kode": totp_code(username),
+                                                    "csrf_token": token})
+    return response
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -53,6 +53,10 @@ def clock(app):
     """Every test starts on DAY0 (sessions are signed with the time, so sign in after this)."""
     from app import limiter
 
+    # These tests follow one reviewer across days and weeks of the calendar; the staff session
+    # timeouts (30 minutes idle, 10 hours in all) are tested in test_security.py.
+    app.config.update(SESSION_IDLE_MINUTES=10**7, SESSION_MAX_HOURS=10**6)
+
     # The sign-in rate limit counts in process memory across tests; with the clock frozen on
     # DAY0 its window would never end.
     limiter.reset()
@@ -157,7 +161,7 @@ def test_queue_order_and_days_left_as_the_clock_moves(client, reviewer):
             rows = queue_rows(client)
         assert [(r[0], r[1]) for r in rows] == [(x.kode, n) for x, n in cases], day
         assert all(r[3] == (r[1] < 0) for r in rows), day  # overdue rows are marked
-    with at(12):
+    with at(12, hour=21):  # later, never earlier: a session cookie from the future is invalid
         html = client.get("/verifikasi").get_data(as_text=True)
     assert "terlambat 5 hari" in html and "terlambat 3 hari" in html
 

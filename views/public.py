@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, send_from
 import models
 from forms import seal_nik
 from nik import NikError, parse_nik
+from security import limits_for_check
 from views import page_or_fragment
 
 bp = Blueprint("public", __name__)
@@ -24,6 +25,7 @@ def check_get():
 
 
 @bp.post("/cek")
+@limits_for_check
 def check():
     """Answer whether a NIK, or its family, already receives aid, and from which level.
 

@@ -20,6 +20,7 @@ from peewee import OperationalError
 import casework
 import models
 from forms import ReportForm, open_nik, region_code
+from security import limits_for_report
 from views import wants_fragment
 
 bp = Blueprint("reports", __name__)
@@ -115,6 +116,7 @@ def submit(form: ReportForm):
 
 
 @bp.route("/lapor", methods=["GET", "POST"])
+@limits_for_report
 def report_form():
     """Report someone left out; a report about someone already covered is rejected at once."""
     if request.method == "GET":
@@ -199,5 +201,10 @@ def track():
         return render_template("reports/lacak.html", kode="", error=None)
     report = models.Report.by_code(kode)
     if report is None:
+        from objections import Objection  # an objection's code is tracked here too
+
+        objection = Objection.by_code(kode)
+        if objection is not None:
+            return redirect(url_for("transparency.status", kode=objection.kode), code=303)
         return not_found(kode)
     return redirect(url_for("reports.status", kode=report.kode), code=303)

@@ -19,6 +19,7 @@ from flask_login import current_user
 from peewee import JOIN, SQL, fn
 
 import models
+import objections
 from casework import CaseError, decide_eligible, decide_ineligible, record_delivery
 from models import Enrolment, Person, Region, Report, Reporter, ReportEvent, Scheme, User
 from nik import NikError, clean, parse_nik, parse_no_kk
@@ -28,7 +29,8 @@ bp = Blueprint("review", __name__)
 
 REVIEWER_ROLES = ("verifikator", "admin")
 PAGE_SIZE = 50
-STAGES = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, menunggu penyaluran"}
+STAGES = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, menunggu penyaluran",
+          "sanggahan": "Sanggahan terhadap penerima"}
 LEVEL_ORDER = {"kabupaten": 0, "provinsi": 1, "pusat": 2}
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
@@ -112,16 +114,23 @@ def queue():
     stage = request.args.get("tahap") or request.args.get("status")
     stage = stage if stage in STAGES else None
     today = models.today()  # read on every request: deadlines move with the calendar
-    query = Report.open_queue(kecamatan, stage)
+    query = Report.open_queue(kecamatan, None if stage == "sanggahan" else stage)
     # Counted inside the covering queue index (two range counts beat one SUM(CASE ...)).
-    total = query.select(fn.COUNT(SQL("*"))).order_by().scalar()
+    total = query.select(fn.COUNT(SQL("*"))).order_by().scalar() if stage != "sanggahan" else 0
     overdue = (query.where(Report.tenggat < today).select(fn.COUNT(SQL("*"))).order_by()
                .scalar()) if total else 0
+    # Objections (sanggahan) wait on the same seven-day clock and sort with the reports.
+    objection_total, objection_overdue = objections.queue_counts(kecamatan, stage, today)
+    total, overdue = total + objection_total, overdue + objection_overdue
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(_page_arg(), pages)
-    columns = (Report.kode, Report.status, Report.nama, Report.desa, Report.kecamatan,
-               Report.jumlah_pelapor, Report.tenggat, Report.tanggal_lapor)
-    if page == 1:
+    columns = (Report.id, Report.kode, Report.status, Report.nama, Report.desa,
+               Report.kecamatan, Report.jumlah_pelapor, Report.tenggat, Report.tanggal_lapor)
+    keys = None
+    if objection_total or stage == "sanggahan":
+        keys = objections.merged_queue(kecamatan, stage, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        rows = Report.select(*columns).where(Report.id.in_([i for k, i in keys if k == "L"]))
+    elif page == 1:
         rows = query.select(*columns).limit(PAGE_SIZE)
     else:
         # A deep OFFSET walks only the covering index for ids, then reads 50 rows: PostgreSQL
@@ -130,16 +139,23 @@ def queue():
         rows = (Report.select(*columns).where(Report.id.in_(ids))
                 .order_by(Report.tenggat, Report.created_at, Report.id))
     rows = list(rows.namedtuples())
-    codes = {r.desa for r in rows} | {r.kecamatan for r in rows}
-    names = dict(Region.select(Region.kode, Region.nama).where(Region.kode.in_(list(codes)))
-                 .tuples()) if codes else {}
     cases = [{
-        "kode": r.kode, "tampil": f"{r.kode[:4]}-{r.kode[4:]}", "status": r.status,
-        "nama": models.mask_name(r.nama), "desa": names.get(r.desa, r.desa),
-        "kecamatan": names.get(r.kecamatan, r.kecamatan), "pelapor": r.jumlah_pelapor,
+        "id": r.id, "jenis": "laporan", "kode": r.kode, "tampil": f"{r.kode[:4]}-{r.kode[4:]}",
+        "status": r.status, "nama": models.mask_name(r.nama), "desa": r.desa,
+        "kecamatan": r.kecamatan, "pelapor": r.jumlah_pelapor,
         "tenggat": r.tenggat, "lapor": r.tanggal_lapor,
         "sisa": (r.tenggat - today).days if r.tenggat else None,
     } for r in rows]
+    if keys is not None:
+        found = objections.queue_rows([i for k, i in keys if k == "S"], today)
+        by_id = {c["id"]: c for c in cases}
+        cases = [by_id[i] if k == "L" else found[i] for k, i in keys]
+    codes = {c["desa"] for c in cases} | {c["kecamatan"] for c in cases}
+    names = dict(Region.select(Region.kode, Region.nama).where(Region.kode.in_(list(codes)))
+                 .tuples()) if codes else {}
+    for c in cases:
+        c["desa"], c["kecamatan"] = names.get(c["desa"], c["desa"]), names.get(
+            c["kecamatan"], c["kecamatan"])
     filters = {k: v for k, v in (("kecamatan", None if scope else kecamatan),
                                  ("tahap", stage)) if v}
     return page_or_fragment(
@@ -257,6 +273,10 @@ def _render_case(report: Report, status: int = 200, **extra):
 @bp.get("/verifikasi/<kode>")
 def case(kode):
     """Everything a reviewer needs to decide: subject, reporters, register, history."""
+    if Report.by_code(kode) is None and objections.Objection.by_code(kode) is not None:
+        from views import objection_desk  # it imports this module
+
+        return objection_desk.case(kode)
     return _render_case(_case_or_404(kode))
 
 

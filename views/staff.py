@@ -26,6 +26,7 @@ from peewee import OperationalError
 import casework
 import models
 from forms import CheckForm, ReportForm, open_nik, seal_nik
+from security import limits_for_check, limits_for_report
 from views.reports import (
     BUSY,
     no_store,
@@ -98,6 +99,7 @@ def kiosk():
 
 
 @bp.post("/kios/cek")
+@limits_for_check
 @petugas_required
 def check():
     """Check a NIK at the office; the answer is shown after a redirect (no re-post on back)."""
@@ -110,6 +112,7 @@ def check():
 
 
 @bp.post("/kios")
+@limits_for_report
 @petugas_required
 def report():
     """Take a report in person: stamped with channel `kantor`, this office and this petugas."""

@@ -1,0 +1,63 @@
+"""Retention: closed reports lose their personal data after a configurable period.
+
+`flask --app app anonymise-reports [--older-than-days N]`, safe to run from cron every night.
+A report is closed when it was rejected at once (`ditolak-otomatis`), judged not eligible
+(`tidak-layak`) or the aid was delivered (`tersalurkan`); the period counts from the day it closed.
+What identifies a person goes: the subject's name, NIK, No. KK, address and story; every
+reporter's name, NIK and phone; free-text notes (staff may have written names into them). What
+the statistics and the audit need stays: the tracking code, status, dates, desa and kecamatan,
+category, schemes, reason code, the channel and office, and who decided and when.
+"""
+from __future__ import annotations
+
+import datetime
+
+import click
+from flask import current_app
+from peewee import fn
+
+import models
+from models import Report, Reporter, ReportEvent
+
+BATCH = 500
+
+
+def closed_before(cutoff: datetime.date):
+    """Closed reports, not yet anonymised, whose closing day is before `cutoff`."""
+    closed_on = fn.COALESCE(Report.tanggal_salur, Report.tanggal_putusan, Report.tanggal_lapor)
+    return (Report.select(Report.id)
+            .where(Report.status.in_(models.CLOSED_STATUSES),
+                   Report.dianonimkan_at.is_null(),
+                   closed_on < cutoff)
+            .order_by(Report.id))
+
+
+def anonymise(older_than_days: int, today: datetime.date | None = None) -> int:
+    """Blank the personal data of closed reports older than the period; returns how many."""
+    cutoff = (today or models.today()) - datetime.timedelta(days=older_than_days)
+    done = 0
+    while True:
+        with models.db.atomic():
+            ids = [row.id for row in closed_before(cutoff).limit(BATCH)]
+            if not ids:
+                return done
+            (Report.update(nama="", nik="", no_kk=None, alamat="", keterangan="", catatan="",
+                           keterangan_salur="", dianonimkan_at=models.utcnow())
+             .where(Report.id.in_(ids)).execute())
+            (Reporter.update(nama="", nik=None, telepon=None)
+             .where(Reporter.report.in_(ids)).execute())
+            ReportEvent.update(note="").where(ReportEvent.report.in_(ids)).execute()
+        done += len(ids)
+
+
+@click.command("anonymise-reports")
+@click.option("--older-than-days", type=click.IntRange(min=0), default=None,
+              help="Hapus data pribadi laporan yang sudah selesai lebih dari N hari "
+                   "(bawaan: RETENTION_DAYS, 730).")
+def anonymise_reports(older_than_days):
+    """Anonymise closed reports older than the retention period (for cron)."""
+    days = older_than_days if older_than_days is not None else int(
+        current_app.config["RETENTION_DAYS"])
+    with models.db.connection_context():
+        count = anonymise(days)
+    click.echo(f"{count} laporan yang selesai lebih dari {days} hari dianonimkan.")

@@ -1,0 +1,159 @@
+"""Recipient lists uploaded in the browser: the upload, the job's progress, its result files."""
+from __future__ import annotations
+
+import os
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+
+import import_files
+import jobs
+from app import csrf
+from importer import HEADER
+from views import page_or_fragment, wants_fragment
+from views.admin import bp, failed, me
+
+
+def _page(error: str | None = None, status: int = 200):
+    return make_response(render_template(
+        "admin/impor.html", jobs=jobs.recent(), running=jobs.running(), error=error,
+        max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+        notices=get_flashed_messages(category_filter=["impor"])), status)
+
+
+@bp.get("/impor")
+def imports():
+    """The upload form and the latest imports."""
+    return _page()
+
+
+@bp.post("/impor")
+def upload():
+    """Store the CSV in a job folder and start the import in the background."""
+    # Uploads may be far bigger than any other form: raise the limit for this request before
+    # the form is read, then check the CSRF token (the view is exempt from the automatic check,
+    # which would read the form under the small limit).
+    config = current_app.config
+    request.max_content_length = config["IMPORT_MAX_BYTES"]
+    try:
+        csrf.protect()
+        upload = request.files.get("berkas")
+    except RequestEntityTooLarge:
+        return _page(f"Berkas terlalu besar: paling besar {config['IMPORT_MAX_BYTES'] // 2**20} "
+                     "MB. Bagi menjadi beberapa berkas.", failed(413))
+    if upload is None or not upload.filename:
+        return _page("Pilih berkas CSV yang akan diimpor.", failed())
+    if not upload.filename.lower().endswith((".csv", ".txt")):
+        return _page("Berkas harus CSV (berakhiran .csv), dengan kolom "
+                     + ",".join(HEADER) + ".", failed())
+    if jobs.running() is not None:
+        return _page("Impor lain sedang berjalan. Tunggu sampai selesai, lalu unggah lagi.",
+                     failed(409))
+    folder = jobs.new_folder(config["IMPORT_DIR"])
+    upload.save(folder / import_files.UPLOAD)
+    if (folder / import_files.UPLOAD).stat().st_size == 0:
+        import_files.remove_upload(folder)
+        os.rmdir(folder)
+        return _page("Berkas yang diunggah kosong.", failed())
+    filename = os.path.basename(upload.filename.replace("\\", "/"))
+    job = jobs.create(folder, filename, me().username, bool(request.form.get("lewati")))
+    _start(job)
+    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+
+
+csrf.exempt(upload)
+
+
+def _start(job: jobs.ImportJob) -> None:
+    config = current_app.config
+    jobs.forget_old_uploads(keep=job.id)
+    jobs.launch(job, config["DATABASE_URL"], config["IMPORT_JOBS_DATABASE_URL"])
+
+
+def _job_or_404(job_id: int) -> jobs.ImportJob:
+    job = jobs.get(job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/impor/<int:job_id>")
+def import_job(job_id):
+    """Progress while it runs (htmx polls the fragment; a meta refresh without JavaScript),
+    then the result: counts, the first problems, the downloads."""
+    job = _job_or_404(job_id)
+    if wants_fragment() and not job.active:
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"  # the whole page now shows the result
+        response.vary.add("HX-Request")
+        return response
+    problems = [] if job.active else import_files.first_problems(job.path)
+    return page_or_fragment(
+        "admin/impor_tugas.html", "kemajuan", job=job, problems=problems,
+        page_problems=import_files.PAGE_PROBLEMS,
+        has_rejected=(job.path / import_files.REJECTED).exists(),
+        can_rerun=(job.status == "ditolak" and not job.skip_invalid
+                   and (job.path / import_files.UPLOAD).exists() and job.problem_rows
+                   and job.rows > job.problem_rows),
+        notices=get_flashed_messages(category_filter=["impor"]),
+        no_store=True)
+
+
+@bp.post("/impor/<int:job_id>/batal")
+def cancel_import(job_id):
+    """Stop a running import: its transaction is rolled back, nothing is saved."""
+    job = _job_or_404(job_id)
+    if jobs.request_cancel(job.id):
+        flash("Permintaan batal dikirim. Impor berhenti dalam beberapa detik; tidak ada data "
+              "yang disimpan.", "impor")
+    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+
+
+@bp.post("/impor/<int:job_id>/baris-benar")
+def import_valid_rows(job_id):
+    """Run a refused file again, this time writing its valid rows and skipping the others."""
+    job = _job_or_404(job_id)
+    source = job.path / import_files.UPLOAD
+    if job.status != "ditolak" or not source.exists():
+        flash("Berkas impor itu sudah tidak tersimpan; unggah lagi.", "impor")
+        return redirect(url_for("admin.imports"), code=303)
+    if jobs.running() is not None:
+        flash("Impor lain sedang berjalan. Tunggu sampai selesai.", "impor")
+        return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+    folder = jobs.new_folder(current_app.config["IMPORT_DIR"])
+    os.replace(source, folder / import_files.UPLOAD)
+    new = jobs.create(folder, job.filename, me().username, True)
+    _start(new)
+    return redirect(url_for("admin.import_job", job_id=new.id), code=303)
+
+
+def _download(job_id: int, name: str, label: str):
+    job = _job_or_404(job_id)
+    path = job.path / name
+    if job.active or not path.exists():
+        abort(404)
+    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"impor-{job.id}-{label}.csv", max_age=0)
+
+
+@bp.get("/impor/<int:job_id>/masalah.csv")
+def import_problems(job_id):
+    """Every problem of the file: line number and message."""
+    return _download(job_id, import_files.PROBLEMS, "masalah")
+
+
+@bp.get("/impor/<int:job_id>/baris-ditolak.csv")
+def import_rejected(job_id):
+    """The rejected lines as they were in the file, with a reason column."""
+    return _download(job_id, import_files.REJECTED, "baris-ditolak")

@@ -1,0 +1,280 @@
+"""Rice aid in kind: programmes, cooking tests, progress, returns and the CSV import (staff).
+
+The counter where petugas hand rice over lives in views/rice_counter.py, on this blueprint.
+"""
+from __future__ import annotations
+
+import io
+import os
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+import rice
+import rice_import
+import rice_progress
+from app import csrf
+from models import Person, Scheme, today
+from rice import Batch, CookingTest, Handover, Programme, Return, RiceError
+from views import page_or_fragment
+from views.review import format_date
+from views.rice_chart import daily_chart
+
+bp = Blueprint("rice", __name__, url_prefix="/beras", cli_group=None)
+bp.cli.add_command(rice_import.import_handovers_command)
+
+STAFF = ("petugas", "verifikator", "admin")
+RETURN_DAYS = 7  # returns still open after this many days are flagged (RICE_RETURN_DAYS)
+UPLOAD_LIMIT = 256 * 1024 * 1024  # a CSV of 2,000,000 hand-overs is about 90 MB
+SHOWN_PROBLEMS = 200
+
+
+@bp.record_once
+def _settings(state):
+    config = state.app.config
+    config.setdefault("RICE_RETURN_DAYS", int(os.environ.get("RICE_RETURN_DAYS", RETURN_DAYS)))
+
+
+def roles(*allowed):
+    """Signed-in staff with one of these roles; others are sent to sign in, or refused."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in allowed:
+                return render_template(
+                    "errors/error.html", code=403, title="Tidak diizinkan",
+                    message="Halaman ini bukan untuk peran akun Anda."), 403
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+@bp.context_processor
+def _helpers():
+    return {"tanggal": format_date, "kg": rice.format_kg, "angka": rice.number,
+            "REASONS": rice.RETURN_REASONS, "RESULTS": rice.TEST_RESULTS}
+
+
+def programme_or_404(programme_id: int) -> Programme:
+    programme = Programme.get_or_none(Programme.id == programme_id)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def return_days() -> int:
+    return int(current_app.config["RICE_RETURN_DAYS"])
+
+
+@bp.get("")
+@roles(*STAFF)
+def index():
+    """The distribution programmes, newest first."""
+    programmes = list(Programme.select().order_by(Programme.id.desc()))
+    return render_template("rice/index.html", programmes=programmes)
+
+
+def _programme_form(form) -> tuple[dict, dict]:
+    """Values and per-field problems of the new-programme form."""
+    values = {"nama": form.get("nama", ""), "skema": form.get("skema", "PKH"),
+              "jumlah_tahap": form.get("jumlah_tahap", "3"), "kg": form.get("kg", "15"),
+              "gudang": form.get("gudang", "")}
+    errors = {}
+    count = values["jumlah_tahap"].strip()
+    stages = int(count) if count.isdigit() and 1 <= int(count) <= rice.MAX_STAGES else None
+    if stages is None:
+        errors["jumlah_tahap"] = f"Jumlah tahap harus angka 1 sampai {rice.MAX_STAGES}."
+    values["stages"] = stages or 3
+    values["rencana"] = [form.get(f"rencana_{i}", "") for i in range(1, values["stages"] + 1)]
+    return values, errors
+
+
+@bp.route("/baru", methods=["GET", "POST"])
+@roles("admin")
+def new():
+    """Create a programme: scheme, stages, kg per stage, warehouse, planned dates."""
+    values, errors = _programme_form(request.form if request.method == "POST" else {})
+    if request.method == "POST" and request.form.get("aksi") != "tahap" and not errors:
+        dates = [rice.parse_date(v) for v in values["rencana"]]
+        for i, day in enumerate(dates, start=1):
+            if day is None:
+                errors.setdefault(f"rencana_{i}", f"Isi tanggal rencana tahap {i}, misalnya "
+                                                  "12-05-2020.")
+        try:
+            gram = rice.parse_kg(values["kg"], "Jumlah beras per tahap")
+        except RiceError as exc:
+            errors["kg"] = str(exc)
+        if not errors:
+            try:
+                programme = rice.create_programme(
+                    values["nama"], values["skema"], values["stages"], gram, values["gudang"],
+                    dates, current_user._get_current_object())
+            except RiceError as exc:
+                errors[exc.field if exc.field != "rencana" else "rencana_1"] = str(exc)
+            else:
+                flash(f"Program dibuat. {rice.number(programme.family_count())} keluarga "
+                      f"penerima {programme.skema_kode} masuk daftar.")
+                return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
+    schemes = (Scheme.select().where(Scheme.satuan == "keluarga", Scheme.aktif == True)
+               .order_by(Scheme.kode))
+    return render_template("rice/new.html", values=values, errors=errors, schemes=schemes)
+
+
+@bp.get("/<int:programme_id>")
+@roles(*STAFF)
+def programme(programme_id):
+    """A programme: its stages, batches and cooking tests, its family list, what to do next."""
+    programme = programme_or_404(programme_id)
+    batches = list(Batch.select().where(Batch.programme == programme.id)
+                   .order_by(Batch.tahap, Batch.kode))
+    tests = list(CookingTest.select(CookingTest, Batch).join(Batch)
+                 .where(Batch.programme == programme.id)
+                 .order_by(CookingTest.tanggal.desc(), CookingTest.id.desc()).limit(50))
+    return render_template("rice/programme.html", programme=programme, batches=batches,
+                           tests=tests, stages=list(programme.stages.order_by(rice.Stage.tahap)),
+                           families=programme.family_count())
+
+
+@bp.post("/<int:programme_id>/daftar")
+@roles("admin")
+def sync(programme_id):
+    """Bring the family list up to date with the register (families enrolled since)."""
+    programme = programme_or_404(programme_id)
+    added = programme.sync_families()
+    flash(f"Daftar penerima diperbarui: {rice.number(added)} keluarga baru masuk daftar.")
+    return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
+
+
+@bp.route("/<int:programme_id>/uji-tanak", methods=["GET", "POST"])
+@roles("admin", "verifikator")
+def cooking_test(programme_id):
+    """Record a cooking test (uji tanak) of one stage's batch."""
+    programme = programme_or_404(programme_id)
+    form = request.form if request.method == "POST" else {}
+    values = {k: form.get(k, "") for k in ("tahap", "batch", "tanggal", "tempat", "hadir",
+                                           "hasil", "catatan")}
+    values["gudang"] = form.get("gudang", programme.gudang)
+    if request.method == "GET":
+        values["tanggal"] = today().isoformat()
+    errors = {}
+    if request.method == "POST":
+        tahap = values["tahap"]
+        try:
+            test = rice.record_test(
+                programme, int(tahap) if tahap.isdigit() else 0, values["batch"],
+                values["gudang"], rice.parse_date(values["tanggal"]), values["tempat"],
+                values["hadir"], values["hasil"], values["catatan"],
+                current_user._get_current_object())
+        except RiceError as exc:
+            errors[exc.field or "batch"] = str(exc)
+        else:
+            batch = test.batch
+            flash(f"Uji tanak batch {batch.kode} tahap {batch.tahap} dicatat: "
+                  f"{rice.TEST_RESULTS[test.hasil].lower()}. Status batch: "
+                  f"{batch.status_label.lower()}.")
+            return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
+    return render_template("rice/test.html", programme=programme, values=values, errors=errors)
+
+
+@bp.get("/<int:programme_id>/kemajuan")
+@roles(*STAFF)
+def progress(programme_id):
+    """Progress per stage and kecamatan, the totals that reconcile, the daily chart."""
+    programme = programme_or_404(programme_id)
+    result = rice_progress.progress(programme, return_days())
+    return page_or_fragment("rice/progress.html", "kemajuan", programme=programme, p=result,
+                            chart=daily_chart(result), limit=return_days(), no_store=True)
+
+
+@bp.get("/<int:programme_id>/pengembalian")
+@roles(*STAFF)
+def returns(programme_id):
+    """Returns of rice, oldest open first; those open too long are flagged."""
+    programme = programme_or_404(programme_id)
+    only_open = request.args.get("status") == "terbuka"
+    rows = list(rice.returns_of(programme, only_open).limit(500))
+    cards = {r.handover.no_kk for r in rows}
+    names = {}
+    if cards:
+        for family in rice.Family.select(rice.Family.no_kk, Person.nama).join(
+                Person, on=(Person.nik == rice.Family.nik)).where(
+                rice.Family.programme == programme.id,
+                rice.Family.no_kk.in_(list(cards))).namedtuples():
+            names[family.no_kk] = family.nama
+    batches = {}
+    for batch in programme.cleared_batches():
+        batches.setdefault(batch.tahap, []).append(batch)
+    return page_or_fragment("rice/returns.html", "daftar", programme=programme, rows=rows,
+                            names=names, batches=batches, only_open=only_open,
+                            limit=return_days(), no_store=True,
+                            can_replace=current_user.role in ("petugas", "admin"))
+
+
+@bp.post("/<int:programme_id>/pengembalian/<int:return_id>/ganti")
+@roles("petugas", "admin")
+def replace(programme_id, return_id):
+    """Record the replacement of a return (the same quantity, from a cleared batch)."""
+    programme = programme_or_404(programme_id)
+    ret = (Return.select(Return, Handover).join(Handover)
+           .where(Return.id == return_id, Handover.programme == programme.id).first())
+    if ret is None:
+        abort(404)
+    batch = request.form.get("batch", "")
+    try:
+        rice.record_replacement(ret, int(batch) if batch.isdigit() else None,
+                                request.form.get("catatan", ""),
+                                current_user._get_current_object())
+        flash(f"Penggantian {rice.format_kg(ret.gram)} untuk tahap {ret.handover.tahap} "
+              "dicatat; pengembalian ini selesai.")
+    except RiceError as exc:
+        flash(str(exc), "galat")
+    back = request.form.get("kembali")
+    if back == "loket":
+        return redirect(url_for("rice.counter", programme_id=programme.id), code=303)
+    return redirect(url_for("rice.returns", programme_id=programme.id), code=303)
+
+
+@bp.route("/<int:programme_id>/impor", methods=["GET", "POST"])
+@csrf.exempt  # checked below, once the body may be bigger than the app-wide 64 KB
+@roles("admin")
+def upload(programme_id):
+    """Upload a CSV of hand-overs recorded elsewhere; the line-numbered report comes back."""
+    programme = programme_or_404(programme_id)
+    result = error = None
+    if request.method == "POST":
+        request.max_content_length = UPLOAD_LIMIT  # this form only: the rest stay at 64 KB
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from None
+        file = request.files.get("berkas")
+        if file is None or not file.filename:
+            error = "Pilih berkas CSV yang akan diimpor."
+        else:
+            stream = io.TextIOWrapper(file.stream, encoding="utf-8-sig", newline="")
+            try:
+                result = rice_import.import_handovers(
+                    programme, stream, skip_invalid=bool(request.form.get("lewati")),
+                    sumber=f"impor:{os.path.basename(file.filename)}"[:200],
+                    petugas_id=current_user.id)
+            except UnicodeDecodeError:
+                error = "Berkas ini bukan CSV teks (UTF-8). Simpan ulang sebagai CSV UTF-8."
+    return render_template("rice/import.html", programme=programme, result=result,
+                           error=error, shown=SHOWN_PROBLEMS)
+
+
+from views import rice_counter  # noqa: E402,F401  (the counter's routes join this blueprint)
