@@ -1,5 +1,8 @@
-"""Flask commands: init-db, create-user, backup, restore (import-data and seed-demo live in
-their own modules)."""
+"""Every flask command, in one place: the database, accounts, imports, demo data, retention.
+
+Each command is a thin shell around the domain: it opens a connection, calls one function, and
+prints what happened in Indonesian (one clear line on failure, never a traceback).
+"""
 from __future__ import annotations
 
 import csv
@@ -9,22 +12,28 @@ import sqlite3
 import sys
 
 import click
+from flask import current_app
 from peewee import EXCLUDED, SqliteDatabase
 from playhouse.migrations import Runner
 
-import demo
-import importer
 import models
-from app import ROOT
+from cases import retention
+from errors import RuleError
+from formats import number
+from imports import demo, recipients, worker
+from imports.jobs import STATUSES as JOB_STATUSES
+from office.passwords import policy_problem
+from rice import handovers
+from rice.models import Programme, format_kg
+from settings import ROOT
+from web import totp
+from web.forms import region_code
 
 
 def init_app(app):
-    app.cli.add_command(init_db)
-    app.cli.add_command(create_user)
-    app.cli.add_command(backup)
-    app.cli.add_command(restore)
-    app.cli.add_command(importer.import_data)
-    app.cli.add_command(demo.seed_demo)
+    for command in (init_db, create_user, backup, restore, import_data, import_handovers,
+                    seed_demo, run_import_job, anonymise_reports, reset_2fa):
+        app.cli.add_command(command)
 
 
 def migrate() -> list[str]:
@@ -77,8 +86,9 @@ def read_new_password() -> str:
         second = sys.stdin.readline().rstrip("\r\n")
     if first != second:
         raise click.ClickException("Kedua kata sandi tidak sama.")
-    if len(first) < 8:
-        raise click.ClickException("Kata sandi minimal 8 karakter.")
+    problem = policy_problem(first)
+    if problem:
+        raise click.ClickException(problem)
     return first
 
 
@@ -89,8 +99,6 @@ def read_new_password() -> str:
 def create_user(username, role, kantor):
     """Create a staff account; the password is read twice (hidden, or two lines on stdin)."""
     if kantor:
-        from forms import region_code
-
         kantor = region_code(kantor)  # 3510161001 or 35.10.16.1001
     with models.db.connection_context():
         if kantor and not models.Region.get_or_none(models.Region.kode == kantor):
@@ -156,3 +164,161 @@ def restore(source, yes):
     finally:
         backup_db.close()
     click.echo(f"Basis data dipulihkan dari {source}: {reports} laporan.")
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+def print_progress(every: int = 200_000):
+    """A progress callback for the command line: a line on stderr at most every `every` rows
+    of each phase, so small files stay quiet."""
+    shown: dict[str, int] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        final = bool(total) and done == total
+        if (done - shown.get(phase, 0) >= every and not final) or (
+                final and phase in shown and shown[phase] != done):
+            shown[phase] = done
+            of = f" dari {number(total)}" if total else ""
+            click.echo(f"{phase}: {number(done)}{of} baris", err=True)
+
+    return progress
+
+
+def _report_problems(result) -> None:
+    """Every problem by line; when nothing was written, say so and exit with status 1."""
+    for problem in result.problems:
+        click.echo(str(problem))
+    if not result.written:
+        click.echo(f"Impor dibatalkan: {number(len(result.problems))} masalah pada "
+                   f"{number(result.skipped)} baris. Tidak ada data yang disimpan.")
+        sys.exit(1)
+
+
+def _skipped(result) -> str:
+    return f" {number(result.skipped)} baris bermasalah dilewati." if result.skipped else ""
+
+
+SKIP_HELP = "Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati."
+
+
+@click.command("import-data")
+@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--skip-invalid", is_flag=True, help=SKIP_HELP)
+def import_data(path, skip_invalid):
+    """Import a recipient list (CSV: nik,no_kk,nama,alamat,kode_desa,skema)."""
+    with models.db.connection_context():
+        result = recipients.import_register(path, skip_invalid=skip_invalid,
+                                            progress=print_progress())
+    _report_problems(result)
+    click.echo(
+        f"Impor selesai: {number(result.rows)} baris. Penduduk: {number(result.people_added)} "
+        f"baru, {number(result.people_updated)} diperbarui, "
+        f"{number(result.people_unchanged)} tidak berubah. Kepesertaan: "
+        f"{number(result.enrolled)} baru, {number(result.already_enrolled)} sudah ada."
+        + _skipped(result))
+
+
+@click.command("import-handovers")
+@click.argument("programme_id", metavar="PROGRAMME_ID", type=int)
+@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--skip-invalid", is_flag=True, help=SKIP_HELP)
+def import_handovers(programme_id, path, skip_invalid):
+    """Import rice hand-overs (CSV: no_kk,tahap,tanggal,batch[,titik,nik]) into a programme."""
+    with models.db.connection_context():
+        programme = Programme.get_or_none(Programme.id == programme_id)
+        if programme is None:
+            raise click.ClickException(f"Program beras nomor {programme_id} tidak ada.")
+        result = handovers.import_handovers(programme, path, skip_invalid=skip_invalid,
+                                            progress=print_progress())
+    _report_problems(result)
+    click.echo(f"Impor selesai: {number(result.rows)} baris. Penyerahan baru: "
+               f"{number(result.added)} ({format_kg(result.added * programme.gram_per_tahap)})"
+               f", sudah tercatat sebelumnya: {number(result.already)}." + _skipped(result))
+
+
+@click.command("run-import-job")
+@click.argument("job_id", type=int)
+def run_import_job(job_id):
+    """Run an uploaded import (started by the /admin/impor page; by hand only to debug)."""
+    status = worker.run(job_id)
+    click.echo(f"impor {job_id}: {JOB_STATUSES[status]}")
+
+
+@click.command("seed-demo")
+@click.option("--people", default=20_000, show_default=True, type=click.IntRange(1, 3_000_000),
+              help="Jumlah penduduk sintetis.")
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int,
+              help="Benih acak: benih yang sama menghasilkan data yang sama.")
+def seed_demo(people, seed_value):
+    """Fill an empty register with synthetic families, demo staff accounts and reports."""
+    with models.db.connection_context():
+        if not models.Region.select().exists():
+            raise click.ClickException("Basis data belum siap: jalankan dulu "
+                                       "`flask --app app init-db`.")
+        existing = models.Person.select().count()
+        if existing:
+            raise click.ClickException(
+                f"Data penduduk sudah berisi {existing} orang. seed-demo hanya mengisi basis "
+                "data yang masih kosong, agar data nyata tidak tercampur data palsu. Pakai "
+                "basis data lain, misalnya DATABASE_URL=sqlite:////tmp/demo.db.")
+        try:
+            info = demo.seed(people, seed_value, progress=print_progress())
+        except RuleError as exc:
+            raise click.ClickException(str(exc)) from None
+        checks = {status: models.covering(person.nik)
+                  for status, person in info["samples"].items()}
+    tally = info["tally"]
+    click.echo(f"Data demo siap: {tally.people} penduduk dalam {tally.families} keluarga di "
+               f"{len(tally.villages)} desa/kelurahan; kepesertaan per skema: "
+               + ", ".join(f"{k} {v}" for k, v in sorted(tally.enrolled.items())) + ".")
+    click.echo("\nNIK untuk dicoba di halaman Cek (/):")
+    for status in ("terdaftar", "keluarga-terdaftar", "belum-terdaftar"):
+        person = info["samples"].get(status)
+        if person is not None:
+            coverage = checks[status]
+            via = f" ({coverage.skema}, tingkat {coverage.level_label})" if coverage.skema else ""
+            click.echo(f"  {status:<19} {person.nik}{via}")
+    if "belum-terdaftar" in info["samples"]:
+        nik = info["samples"]["belum-terdaftar"].nik
+        click.echo(f"  {'tidak-valid':<19} {nik[:8]}13{nik[10:]} (bulan lahir 13)")
+    click.echo("\nAkun petugas demo (kata sandi hanya ditampilkan sekali ini; masuk di /masuk):")
+    for username, role, kantor, _user, password in info["accounts"]:
+        office = f", kantor {kantor}" if kantor else ""
+        shown = password or "(akun sudah ada; kata sandi tidak diubah)"
+        click.echo(f"  {username:<12} peran {role}{office}: {shown}")
+    outcomes = info["reports"]
+    click.echo(f"\nLaporan demo: {sum(outcomes.values())} "
+               f"({outcomes.get('baru', 0)} menunggu penilaian, "
+               f"{outcomes.get('ditolak', 0)} ditolak otomatis, "
+               f"{outcomes.get('gabung', 0)} digabung).")
+
+
+# --- Retention and accounts ------------------------------------------------------------------
+
+@click.command("anonymise-reports")
+@click.option("--older-than-days", type=click.IntRange(min=0), default=None,
+              help="Hapus data pribadi laporan yang sudah selesai lebih dari N hari "
+                   "(bawaan: RETENTION_DAYS, 730).")
+def anonymise_reports(older_than_days):
+    """Anonymise closed reports older than the retention period (for cron)."""
+    days = older_than_days if older_than_days is not None else int(
+        current_app.config["RETENTION_DAYS"])
+    with models.db.connection_context():
+        count = retention.anonymise(days)
+    click.echo(f"{count} laporan yang selesai lebih dari {days} hari dianonimkan.")
+
+
+@click.command("reset-2fa")
+@click.argument("username")
+def reset_2fa(username):
+    """Remove USERNAME's second factor (a lost phone) and end all of that user's sessions.
+
+    An admin is asked to enrol a new authenticator at the next sign-in.
+    """
+    with models.db.connection_context():
+        user = models.User.get_or_none(models.User.username == username)
+        if user is None:
+            raise click.ClickException(f"Akun {username} tidak ada.")
+        totp.disable(user)
+        user.end_sessions()
+    click.echo(f"Verifikasi dua langkah akun {username} dihapus; semua sesinya diakhiri.")

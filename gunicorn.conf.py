@@ -14,4 +14,4 @@ accesslog = "-"
 # No query string (%(q)s) and no request line (%(r)s): a NIK must never reach a log file.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # And any 16-digit run a client typed into a path, or an error quoted, is masked as [NIK].
-logger_class = "redact.GunicornLogger"
+logger_class = "web.redact.GunicornLogger"

@@ -3,12 +3,13 @@
 No Flask imports here, so the CLI, the import and the tests call the rules directly. The database
 enforces what must never break: one active enrolment per NIK, one active family enrolment per
 family card (No. KK), one open case per NIK, one unique tracking code per report.
+
+The tables of the other parts (objections, rice, import jobs) live with their code; every table
+is listed once in schema.py.
 """
 from __future__ import annotations
 
 import datetime
-from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from peewee import (
     OP,
@@ -17,7 +18,6 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
-    DatabaseProxy,
     DateField,
     DateTimeField,
     DeferredForeignKey,
@@ -25,45 +25,25 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     IntegrityError,
-    Model,
     TextField,
 )
-from werkzeug.security import check_password_hash, generate_password_hash
 
-db = DatabaseProxy()
-# An optional streaming replica (DATABASE_REPLICA_URL) for the public check's reads.
-replica = DatabaseProxy()
-WIB = ZoneInfo("Asia/Jakarta")
-
-LEVELS = {"pusat": "Pusat", "provinsi": "Provinsi", "kabupaten": "Kabupaten"}
-UNITS = {"keluarga": "keluarga", "individu": "individu"}
-ROLES = ("petugas", "verifikator", "admin")
-
-
-def utcnow() -> datetime.datetime:
-    """Naive UTC timestamp, as stored in every DateTimeField."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def today() -> datetime.date:
-    """Today's calendar date in Banyuwangi (WIB); every deadline counts in these days."""
-    return datetime.datetime.now(WIB).date()
-
-
-def to_wib(moment: datetime.datetime) -> datetime.datetime:
-    return moment.replace(tzinfo=datetime.UTC).astimezone(WIB)
-
-
-def mask_name(name: str | None) -> str:
-    """`SITI WAHYUNI` -> `S**I W*****I`: first and last letter of each word, stars between."""
-    words = (name or "").split()
-    return " ".join(w if len(w) <= 2 else w[0] + "*" * (len(w) - 2) + w[-1] for w in words)
-
-
-class BaseModel(Model):
-    class Meta:
-        database = db
-        legacy_table_names = False
+from cases.tracking import TrackedCase
+from covering import Coverage, covering, enrolment_conflict  # noqa: F401
+from database import BaseModel, db, replica  # noqa: F401  (replica: the check reads it)
+from errors import RuleError
+from formats import WIB, mask_name, today, utcnow  # noqa: F401  (WIB: callers' one import)
+from office.passwords import hash_password, verify_password
+from vocabulary import (  # noqa: F401  (the labels, for callers that import the register)
+    CATEGORIES,
+    CLOSED_STATUSES,
+    LEVELS,
+    OPEN_STATUSES,
+    REJECTION_REASONS,
+    ROLES,
+    STATUSES,
+    UNITS,
+)
 
 
 class Region(BaseModel):
@@ -155,92 +135,8 @@ class Enrolment(BaseModel):
         table_name = "kepesertaan"
 
 
-class Coverage(NamedTuple):
-    """The register's answer to "what covers this NIK?"."""
-
-    status: str  # terdaftar | keluarga-terdaftar | belum-terdaftar
-    nama: str | None = None  # the person's own name, when the register knows them
-    desa: str | None = None
-    no_kk: str | None = None
-    skema: str | None = None
-    skema_nama: str | None = None
-    tingkat: str | None = None
-    via_nik: str | None = None  # whose enrolment covers them
-
-    @property
-    def covered(self) -> bool:
-        return self.status != "belum-terdaftar"
-
-    @property
-    def level_label(self) -> str:
-        return LEVELS.get(self.tingkat or "", "")
-
-
-class RegisterError(Exception):
-    """A change the register's rules forbid; str(error) is the Indonesian message."""
-
-
-# The covering query is the NIK check's hot path: one indexed lookup, compiled once per
-# database backend and run through the DB-API, because Peewee's query builder alone would cost
-# many times the lookup itself. Both joins hit the partial unique indexes on active enrolments.
-_COVERAGE_SQL = """
-SELECT p.nik, p.nama, d.nama, p.no_kk,
-       s1.kode, s1.nama, s1.tingkat, e1.nik,
-       s2.kode, s2.nama, s2.tingkat, e2.nik
-FROM (SELECT CAST({p} AS VARCHAR(16)) AS nik, CAST({p} AS VARCHAR(16)) AS kk) AS q
-LEFT JOIN penduduk p ON p.nik = q.nik
-LEFT JOIN wilayah d ON d.kode = p.desa_kode
-LEFT JOIN kepesertaan e1 ON e1.nik = q.nik AND e1.berakhir IS NULL
-LEFT JOIN skema s1 ON s1.kode = e1.skema_kode
-LEFT JOIN kepesertaan e2 ON e2.family_kk = COALESCE(q.kk, p.no_kk) AND e2.berakhir IS NULL
-LEFT JOIN skema s2 ON s2.kode = e2.skema_kode
-"""
-_compiled: dict[str, str] = {}
-
-
-def covering(nik: str, no_kk: str | None = None, *, read_only: bool = False) -> Coverage:
-    """What covers this NIK: its own active enrolment, or a family enrolment of its No. KK.
-
-    `no_kk` is a family card number typed by a reporter; when given it is checked as well as the
-    one the register holds for the NIK. This is the single implementation of the rule: the check,
-    reports and decisions all call it.
-    """
-    database = replica if read_only and replica.obj is not None else db
-    sql = _compiled.get(database.param)
-    if sql is None:
-        sql = _compiled[database.param] = _COVERAGE_SQL.format(p=database.param)
-    row = database.execute_sql(sql, (nik, no_kk)).fetchone()
-    coverage = _coverage_from_row(row)
-    if not coverage.covered and no_kk and row[3] and row[3] != no_kk:
-        # The typed card was checked above; the register's own card of this NIK still counts.
-        coverage = _coverage_from_row(database.execute_sql(sql, (nik, None)).fetchone())
-    return coverage
-
-
-def _coverage_from_row(row) -> Coverage:
-    nik, nama, desa, no_kk = row[0:4]
-    if row[4] is not None:
-        return Coverage("terdaftar", nama, desa, no_kk, *row[4:8])
-    if row[8] is not None:
-        return Coverage("keluarga-terdaftar", nama, desa, no_kk, *row[8:12])
-    return Coverage("belum-terdaftar", nama, desa, no_kk)
-
-
-def enrolment_conflict(scheme_unit: str, own: str | None, family: str | None,
-                       member: tuple[str, str] | None) -> str | None:
-    """Why an enrolment may not be made, or None; pure, so bulk imports apply the same rule.
-
-    own: the scheme the NIK is enrolled in; family: the family scheme covering its No. KK;
-    member: (nik, scheme) of another family member's own enrolment, for family schemes only.
-    """
-    if own:
-        return f"NIK ini sudah terdaftar sebagai penerima {own}."
-    if family:
-        return f"Keluarga NIK ini (No. KK yang sama) sudah menerima {family}."
-    if scheme_unit == "keluarga" and member:
-        return (f"Anggota keluarga dengan NIK {member[0]} sudah menerima {member[1]}; "
-                "satu keluarga hanya boleh menerima satu bantuan.")
-    return None
+class RegisterError(RuleError):
+    """A change the register's rules forbid: enrolling, ending an enrolment."""
 
 
 def _lock(query) -> None:
@@ -313,12 +209,12 @@ def end_enrolment(enrolment_id: int, reason: str, date: datetime.date | None = N
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise RegisterError("Tulis alasan kepesertaan diakhiri.")
+        raise RegisterError("Tulis alasan kepesertaan diakhiri.", "alasan")
     if len(reason) > 200:
-        raise RegisterError("Alasan berakhir paling banyak 200 karakter.")
+        raise RegisterError("Alasan berakhir paling banyak 200 karakter.", "alasan")
     day = date or today()
     if day > today():
-        raise RegisterError("Tanggal berakhir tidak boleh di masa depan.")
+        raise RegisterError("Tanggal berakhir tidak boleh di masa depan.", "tanggal")
     with db.atomic():
         enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
         if enrolment is None:
@@ -328,7 +224,7 @@ def end_enrolment(enrolment_id: int, reason: str, date: datetime.date | None = N
                                 f"{enrolment.berakhir:%d-%m-%Y}.")
         if day < enrolment.sejak:
             raise RegisterError(f"Tanggal berakhir tidak boleh sebelum kepesertaan dimulai "
-                                f"({enrolment.sejak:%d-%m-%Y}).")
+                                f"({enrolment.sejak:%d-%m-%Y}).", "tanggal")
         updated = (Enrolment.update(berakhir=day, alasan_berakhir=reason,
                                     diakhiri_oleh=by.id if by is not None else None)
                    .where(Enrolment.id == enrolment_id, Enrolment.berakhir.is_null())
@@ -350,17 +246,17 @@ class User(BaseModel):
     created_at = DateTimeField(default=utcnow)
     # Part of every session's id: bumping it (sign-out, new password) ends all of them.
     sesi_epoch = IntegerField(default=0)
-    totp_rahasia = CharField(max_length=255, null=True)  # encrypted; see accounts.py
+    totp_rahasia = CharField(max_length=255, null=True)  # encrypted; see totp.py
     totp_langkah = BigIntegerField(null=True)  # last accepted TOTP time step (no replays)
 
     class Meta:
         table_name = "pengguna"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def kecamatan_scope(self) -> str | None:
@@ -397,34 +293,7 @@ class User(BaseModel):
             self.end_sessions()
 
 
-STATUSES = {
-    "ditolak-otomatis": "Ditolak otomatis",
-    "menunggu-penilaian": "Menunggu penilaian",
-    "layak": "Layak, menunggu penyaluran",
-    "tidak-layak": "Tidak layak",
-    "tersalurkan": "Bantuan sudah disalurkan",
-}
-OPEN_STATUSES = ("menunggu-penilaian", "layak")
-CLOSED_STATUSES = ("ditolak-otomatis", "tidak-layak", "tersalurkan")
-CATEGORIES = {
-    "kehilangan-penghasilan": "Kehilangan penghasilan",
-    "lansia-sebatang-kara": "Lansia hidup sebatang kara",
-    "disabilitas": "Penyandang disabilitas",
-    "sakit-menahun": "Sakit menahun",
-    "orang-tua-tunggal": "Orang tua tunggal",
-    "lainnya": "Lainnya",
-}
-REJECTION_REASONS = {
-    "mampu": "Keluarga dinilai mampu",
-    "asn-tni-polri": "Anggota keluarga ASN, TNI atau Polri",
-    "bukan-domisili": "Tidak berdomisili di Banyuwangi",
-    "data-tidak-sesuai": "Data tidak sesuai dengan kenyataan",
-    "meninggal-pindah": "Meninggal dunia atau pindah",
-    "lainnya": "Alasan lain",
-}
-
-
-class Report(BaseModel):
+class Report(TrackedCase, BaseModel):
     """A case about one person (subject) who was left out; reporters attach to it."""
 
     id = AutoField()
@@ -467,17 +336,6 @@ class Report(BaseModel):
         table_name = "laporan"
 
     @property
-    def kode_display(self) -> str:
-        return f"{self.kode[:4]}-{self.kode[4:]}"
-
-    @property
-    def days_left(self) -> int | None:
-        """Sisa hari: deadline date minus today (WIB); negative when overdue."""
-        if self.tenggat is None or self.status not in OPEN_STATUSES:
-            return None
-        return (self.tenggat - today()).days
-
-    @property
     def masked_name(self) -> str:
         return mask_name(self.nama)
 
@@ -498,13 +356,6 @@ class Report(BaseModel):
             query = query.where(cls.kecamatan == kecamatan)
         return query.order_by(cls.tenggat, cls.created_at, cls.id)
 
-    @classmethod
-    def by_code(cls, kode: str | None):
-        """The report with this tracking code, typed in any case, with or without the dash."""
-        clean = "".join(ch for ch in (kode or "").upper() if ch.isalnum())
-        if len(clean) != 8:
-            return None
-        return cls.get_or_none(cls.kode == clean)
 
 
 class Reporter(BaseModel):
@@ -538,8 +389,3 @@ class ReportEvent(BaseModel):
 
     class Meta:
         table_name = "riwayat_laporan"
-
-
-# objections.py appends its tables (sanggahan) when imported, as the app factory does.
-ALL_MODELS = [Region, Scheme, Person, Enrolment, User, Report, Reporter, ReportEvent]
-

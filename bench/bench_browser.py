@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import common
+
+sys.path.insert(0, str(common.ROOT / "tests" / "browser"))
 
 import e2e_support  # noqa: E402
 from e2e_support import check_nik, fill_report, submit_report, throttle  # noqa: E402
@@ -57,6 +60,17 @@ WATCH_SWAP = """() => {
 }"""
 
 
+def open_page(page, path: str, field: str) -> float:
+    """Seconds from going to `path` until `field` shows, to be typed into; then the page
+    finishes loading while the person types (not counted)."""
+    started = time.perf_counter()
+    page.goto(path, wait_until="commit")
+    page.wait_for_selector(field)
+    opening = time.perf_counter() - started
+    page.wait_for_load_state("load")  # typing
+    return opening
+
+
 def time_check(page, server, js: bool) -> tuple[float, float, str]:
     """Seconds the person waits: opening the page until the NIK field shows, then pressing
     Cek until the answer shows. Their typing in between is not counted (the page finishes
@@ -66,11 +80,7 @@ def time_check(page, server, js: bool) -> tuple[float, float, str]:
     same journey in the browser's clock (Navigation/Resource Timing, htmx's swap event), and
     how the answer came (htmx fragment or whole page)."""
     person = server.take_uncovered()
-    started = time.perf_counter()
-    page.goto("/", wait_until="commit")
-    page.wait_for_selector("#nik")
-    opening = time.perf_counter() - started
-    page.wait_for_load_state("load")  # typing
+    opening = open_page(page, "/", "#nik")
     browser_opening = page.evaluate(DOCUMENT_SHOWN)
     clicked = page.evaluate(WATCH_SWAP) if js else None
     started = time.perf_counter()
@@ -93,11 +103,7 @@ def time_report(page, server, js: bool) -> float:
     kecamatan (htmx, or "Tampilkan desa" without JavaScript), and sending until the
     confirmation shows its tracking code."""
     person = server.take_uncovered()
-    started = time.perf_counter()
-    page.goto("/lapor", wait_until="commit")
-    page.wait_for_selector("#keterangan")
-    opening = time.perf_counter() - started
-    page.wait_for_load_state("load")  # typing
+    opening = open_page(page, "/lapor", "#keterangan")
     started = time.perf_counter()
     page.fill("#nik", person.nik)
     fill_report(page, person, js=js)  # instant typing; the desa list is the wait
@@ -108,23 +114,30 @@ def time_report(page, server, js: bool) -> float:
     return opening + rest
 
 
+def new_page(browser, server, js: bool):
+    """A fresh profile (nothing cached) on a phone-sized screen behind the 2G network."""
+    context = browser.new_context(java_script_enabled=js, base_url=server.url,
+                                  viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    throttle(context, page)
+    return context, page
+
+
 def run(rounds: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
+        # e2e_support starts gunicorn itself: its control socket goes in here too.
+        os.environ["GUNICORN_CMD_ARGS"] = shlex.join(common.control_socket_args(tmp))
         server = e2e_support.start(Path(tmp))
         try:
             with sync_playwright() as playwright:
                 browser = e2e_support.launch_chromium(playwright)
                 for js in (True, False):
                     for _ in range(rounds):
-                        context = browser.new_context(java_script_enabled=js,
-                                                      base_url=server.url,
-                                                      viewport={"width": 360, "height": 640})
-                        page = context.new_page()
-                        throttle(context, page)
                         # Cold: nothing cached yet. Warm: the same profile again.
+                        context, page = new_page(browser, server, js)
                         for cache in ("cold", "warm"):
                             seconds, in_browser, how = time_check(page, server, js)
                             results.setdefault(("check", cache, js), []).append(seconds)
@@ -132,11 +145,7 @@ def run(rounds: int) -> dict:
                                 in_browser)
                             results.setdefault(("how", cache, js), []).append(how)
                         context.close()
-                        context = browser.new_context(java_script_enabled=js,
-                                                      base_url=server.url,
-                                                      viewport={"width": 360, "height": 640})
-                        page = context.new_page()
-                        throttle(context, page)
+                        context, page = new_page(browser, server, js)
                         for cache in ("cold", "warm"):
                             seconds = time_report(page, server, js)
                             results.setdefault(("report", cache, js), []).append(seconds)
@@ -144,6 +153,7 @@ def run(rounds: int) -> dict:
                 browser.close()
         finally:
             server.stop()
+            os.environ.pop("GUNICORN_CMD_ARGS", None)
     return results
 
 

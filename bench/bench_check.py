@@ -16,18 +16,14 @@ Requests send `Accept-Encoding: br, gzip` like a phone browser, unless --no-comp
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import common
 
 LUA = """
 local niks = {%(niks)s}
@@ -42,17 +38,26 @@ end
 """
 
 
+def check_script(folder: str, niks: list[str], token: str, cookie: str, fragment: bool) -> str:
+    """A wrk Lua script that POSTs /cek with the NIKs in turn (as htmx does, if `fragment`)."""
+    name = "fragment" if fragment else "page"
+    path = os.path.join(folder, f"{name}.lua")
+    Path(path).write_text(LUA % {
+        "niks": ", ".join(f'"{n}"' for n in niks), "cookie": cookie, "token": token,
+        "extra": ',\n ["HX-Request"] = "true"' if fragment else ""})
+    return path
+
+
 def ensure_register(db: Path, people: int) -> None:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", SECRET_KEY="bench")
     if db.exists():
         count = sqlite3.connect(db).execute("SELECT COUNT(*) FROM penduduk").fetchone()[0]
         if count >= people:
             return
         sys.exit(f"{db} holds {count} people, fewer than {people}: delete it first")
     print(f"building the register ({people:,} people) in {db} ...", flush=True)
-    for args in (["init-db"], ["seed-demo", "--people", str(people)]):
-        subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env,
-                       check=True, stdout=subprocess.DEVNULL)
+    env = common.bench_env(f"sqlite:///{db}")
+    common.flask(env, "init-db")
+    common.flask(env, "seed-demo", "--people", str(people))
 
 
 def sample_niks(db: Path) -> list[str]:
@@ -67,70 +72,29 @@ def sample_niks(db: Path) -> list[str]:
     return people + enrolled + unknown + invalid
 
 
-def start(port: int, workers: int, db: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", SECRET_KEY="bench",
-               RATELIMIT_STORAGE_URI="memory://", RATELIMIT_ENABLED="false")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--max-requests", "0", "bench.wsgi_bench:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/bench/halo")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    sys.exit("gunicorn did not start")
+def session(port: int) -> tuple[str, common.Browser]:
+    """A CSRF token and a browser with the session cookie as it holds them after its first
+    check (the first response after the home page updates the cookie once; wrk would replay the
+    old one). wrk sends `browser.cookie_header()`."""
+    browser = common.Browser(port)
+    token = browser.token("/")
+    verify(browser, token, "3510161705800001", fragment=False, quiet=True)
+    return token, browser
 
 
-def session(port: int) -> tuple[str, str]:
-    """A CSRF token and the session cookie, as a browser holds them after its first check (the
-    first response after the home page updates the cookie once; wrk would replay the old one)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", "/")
-    response = conn.getresponse()
-    html = response.read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    cookie = response.getheader("Set-Cookie").split(";")[0]
-    updated = verify(port, token, cookie, "3510161705800001", fragment=False, quiet=True)
-    return token, (updated or cookie)
-
-
-def verify(port: int, token: str, cookie: str, nik: str, fragment: bool,
-           quiet: bool = False) -> str | None:
-    """One check by hand; returns the updated session cookie if the response sets one."""
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    if fragment:
-        headers["HX-Request"] = "true"
-    conn.request("POST", "/cek", body=f"csrf_token={token}&nik={nik}", headers=headers)
-    response = conn.getresponse()
-    body = response.read().decode()
+def verify(browser: common.Browser, token: str, nik: str, fragment: bool,
+           quiet: bool = False) -> None:
+    """One check by hand, as wrk will send it."""
+    response = browser.post("/cek", {"csrf_token": token, "nik": nik},
+                            {"HX-Request": "true"} if fragment else None)
+    body = response.text
     if response.status != 200 or 'id="hasil-cek"' not in body:
         sys.exit(f"POST /cek answered {response.status}: {body[:300]}")
     status = re.search(r'data-status="([^"]+)', body).group(1)
-    cookie = response.getheader("Set-Cookie")
     if not quiet:
+        sets = response.headers.get("Set-Cookie")
         print(f"  check ok ({'fragment' if fragment else 'page'}, {len(body)} bytes, {status}"
-              f"{', sets a cookie' if cookie else ''})")
-    return cookie.split(";")[0] if cookie else None
-
-
-def wrk(port: int, seconds: int, connections: int, path: str, script: str | None,
-        compression: bool) -> float:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if compression:
-        command += ["-H", "Accept-Encoding: br, gzip"]
-    if script:
-        command += ["-s", script]
-    out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True,
-                         text=True, check=True).stdout
-    if "Non-2xx" in out or "Socket errors" in out:
-        sys.exit("errors during the run:\n" + out)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+              f"{', sets a cookie' if sets else ''})")
 
 
 def main() -> None:
@@ -147,32 +111,27 @@ def main() -> None:
     db = Path(args.dir) / f"check-{args.people}.db"
     ensure_register(db, args.people)
     niks = sample_niks(db)
-    server = start(args.port, args.workers, db)
     compression = not args.no_compression
-    try:
-        token, cookie = session(args.port)
-        verify(args.port, token, cookie, niks[0], fragment=False)
-        verify(args.port, token, cookie, niks[0], fragment=True)
-        scripts = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, extra in (("page", ""), ("fragment", ',\n ["HX-Request"] = "true"')):
-                scripts[name] = os.path.join(tmp, f"{name}.lua")
-                Path(scripts[name]).write_text(LUA % {
-                    "niks": ", ".join(f'"{n}"' for n in niks), "cookie": cookie,
-                    "token": token, "extra": extra})
+    env = common.bench_env(f"sqlite:///{db}")
+    with common.Gunicorn(args.port, env, args.workers), \
+            tempfile.TemporaryDirectory() as tmp:
+        token, browser = session(args.port)
+        cookie = browser.cookie_header()
+        verify(browser, token, niks[0], fragment=False)
+        verify(browser, token, niks[0], fragment=True)
+        page_script = check_script(tmp, niks, token, cookie, fragment=False)
+        fragment_script = check_script(tmp, niks, token, cookie, fragment=True)
 
-            def run(path, script=None):
-                return wrk(args.port, args.seconds, args.connections, path, script, compression)
+        def run(path, script=None):
+            return common.wrk(args.port, path, args.seconds, connections=args.connections,
+                              script=script, compression=compression)[0]
 
-            run("/bench/halo")  # warm-up: workers connected, templates compiled
-            run("/cek", scripts["page"])
-            hello = [run("/bench/halo")]
-            page = run("/cek", scripts["page"])
-            fragment = run("/cek", scripts["fragment"])
-            hello.append(run("/bench/halo"))
-    finally:
-        server.terminate()
-        server.wait()
+        run("/bench/halo")  # warm-up: workers connected, templates compiled
+        run("/cek", page_script)
+        hello = [run("/bench/halo")]
+        page = run("/cek", page_script)
+        fragment = run("/cek", fragment_script)
+        hello.append(run("/bench/halo"))
     base = sum(hello) / len(hello)
     print(f"\n{args.people:,} people, gunicorn {args.workers} sync workers, wrk "
           f"{args.connections} connections, {args.seconds} s each, "

@@ -13,30 +13,12 @@ Goal: (2) / (1) <= 1.5.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def timed(command: list[str], **kwargs) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return elapsed
-
-
-def fresh(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+import common
 
 
 def main() -> None:
@@ -48,44 +30,34 @@ def main() -> None:
                         help="also time sqlite3 .import straight into the real penduduk table")
     args = parser.parse_args()
     work = Path(args.dir)
-    work.mkdir(parents=True, exist_ok=True)
-    csv_path = work / f"register-{args.rows}.csv"
-    if not csv_path.exists():
-        import demo
-
-        print(f"writing {csv_path} ...", flush=True)
-        tally = demo.write_csv(csv_path, args.rows, seed=1)
-        print(f"  {tally.people} people in {tally.families} families", flush=True)
-    flask = [str(Path(sys.executable).parent / "flask"), "--app", "app"]
+    csv_path = common.register_csv(work, args.rows)
     template, baseline_db, app_db = (work / "template.db", work / "baseline.db",
                                      work / "import.db")
-    fresh(template)
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{template}", SECRET_KEY="bench")
-    timed(flask + ["init-db"], cwd=ROOT, env=env)
-    timed(["sqlite3", str(template), "PRAGMA wal_checkpoint(TRUNCATE);"])
+    common.fresh_sqlite(template)
+    env = common.bench_env(f"sqlite:///{template}")
+    common.flask(env, "init-db")
+    common.run(["sqlite3", str(template), "PRAGMA wal_checkpoint(TRUNCATE);"])
     env["DATABASE_URL"] = f"sqlite:///{app_db}"
     results: dict[str, list[float]] = {"sqlite3": [], "import": [], "reimport": [],
                                        "reference": []}
     for round_no in range(1, args.rounds + 1):
-        fresh(baseline_db)
-        results["sqlite3"].append(timed(
+        common.fresh_sqlite(baseline_db)
+        results["sqlite3"].append(common.run(
             ["sqlite3", str(baseline_db), f".import --csv {csv_path} t",
-             "CREATE UNIQUE INDEX t_nik ON t(nik);"]))
-        fresh(app_db)
+             "CREATE UNIQUE INDEX t_nik ON t(nik);"]).seconds)
+        common.fresh_sqlite(app_db)
         shutil.copy(template, app_db)
-        results["import"].append(timed(flask + ["import-data", str(csv_path)], cwd=ROOT,
-                                       env=env))
-        results["reimport"].append(timed(flask + ["import-data", str(csv_path)], cwd=ROOT,
-                                         env=env))
+        results["import"].append(common.flask(env, "import-data", str(csv_path)).seconds)
+        results["reimport"].append(common.flask(env, "import-data", str(csv_path)).seconds)
         if args.reference:
-            fresh(app_db)
+            common.fresh_sqlite(app_db)
             shutil.copy(template, app_db)
             body = work / "register-body.csv"
             if not body.exists():
                 subprocess.run(f"cut -d, -f1-5 {csv_path} > {body}", shell=True, check=True)
-            results["reference"].append(timed(
+            results["reference"].append(common.run(
                 ["sqlite3", str(app_db), "PRAGMA journal_mode=wal;",
-                 f".import --csv --skip 1 {body} penduduk"]))
+                 f".import --csv --skip 1 {body} penduduk"]).seconds)
         print(f"round {round_no}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in
                                                  results.items() if v), flush=True)
     median = {k: statistics.median(v) for k, v in results.items() if v}

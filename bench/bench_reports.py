@@ -1,9 +1,10 @@
 """Benchmark: report submissions per second under gunicorn, as a ratio to a hello-world route.
 
-Starts gunicorn (4 workers) on a throw-away SQLite database made by `flask init-db`, then runs
-16 concurrent clients (separate processes, each with its own session and CSRF token) against
-GET /bench/halo and against POST /lapor with a new person each time (each one a new case through
-stage 1), for the same number of seconds each. Goal: ratio >= 0.20 with zero errors.
+Starts gunicorn (4 workers, bench/common.py) on a throw-away SQLite database made by
+`flask init-db`, then runs 16 concurrent clients (separate processes, each with its own session
+and CSRF token) against GET /bench/halo and against POST /lapor with a new person each time (each
+one a new case through stage 1), for the same number of seconds each. Rate limiting is off: from
+one address it would answer 429 after 30 reports. Goal: ratio >= 0.20 with zero errors.
 
     .venv/bin/python bench/bench_reports.py [--seconds 12] [--clients 16] [--port 8202]
 """
@@ -14,42 +15,16 @@ import datetime
 import http.client
 import multiprocessing
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common
 
-from nik import make_nik  # noqa: E402
+from nik import make_nik
 
 DESA = "35.10.16.1001"
-
-
-def start_server(port: int, workers: int, database_url: str) -> subprocess.Popen:
-    bin_dir = Path(sys.executable).parent
-    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench",
-               RATELIMIT_STORAGE_URI="memory://")
-    subprocess.run([str(bin_dir / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "bench.wsgi_bench:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/bench/halo")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.05)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def session(conn) -> tuple[str, str]:
@@ -58,8 +33,7 @@ def session(conn) -> tuple[str, str]:
     response = conn.getresponse()
     html = response.read().decode()
     cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    return cookie, token
+    return cookie, common.csrf_token(html)
 
 
 def client(kind: str, index: int, port: int, start: float, stop: float, out) -> None:
@@ -139,8 +113,9 @@ def main() -> None:
     slot = args.seconds / args.rounds
     totals = {"halo": [0, 0], "lapor": [0, 0]}
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(args.port, args.workers, f"sqlite:///{tmp}/bench.db")
-        try:
+        env = common.bench_env(f"sqlite:///{tmp}/bench.db")
+        common.flask(env, "init-db")
+        with common.Gunicorn(args.port, env, args.workers):
             run("halo", args.port, args.clients, 1)  # warm-up
             run("lapor", args.port, args.clients, 1)
             for _ in range(args.rounds):
@@ -148,9 +123,6 @@ def main() -> None:
                     _, ok, errors = run(kind, args.port, args.clients, slot)
                     totals[kind][0] += ok
                     totals[kind][1] += errors
-        finally:
-            server.terminate()
-            server.wait(20)
     hello, hello_errors = totals["halo"][0] / args.seconds, totals["halo"][1]
     reports, report_errors = totals["lapor"][0] / args.seconds, totals["lapor"][1]
     stored = totals["lapor"][0]

@@ -22,27 +22,24 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import re
-import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
+import common
 
-import bulk  # noqa: E402
-import cli  # noqa: E402
-import models  # noqa: E402
-import rice  # noqa: E402
-import rice_progress  # noqa: E402
-from app import create_app  # noqa: E402
-from nik import make_nik  # noqa: E402
+import cli
+import models
+from app import create_app
+from imports import bulk
+from nik import make_nik
+from rice import distribution as rice
+from rice import progress as rice_progress
+
+os.chdir(common.ROOT)
 
 STAGES, GRAM = 3, 15_000
+STAFF_PASSWORD = "rahasia-bench"
 BIRTH = datetime.date(1950, 1, 1)
 
 
@@ -95,35 +92,23 @@ def write_csv(path: Path, programme, tested: datetime.date, batches: dict,
     return rows
 
 
-def cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed_command(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall-clock and CPU seconds of a flask command (CPU time is what a busy machine
-    disturbs least), and its last line of output."""
-    flask = str(Path(sys.executable).parent / "flask")
-    start, cpu = time.perf_counter(), cpu_of_children()
-    done = subprocess.run([flask, "--app", "app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    elapsed, cpu = time.perf_counter() - start, cpu_of_children() - cpu
-    if done.returncode != 0:
-        sys.exit(f"failed: {args}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return elapsed, cpu, done.stdout.strip().splitlines()[-1]
-
-
-def counter_bench(app, programme, batch_id: int, cards: list[str]) -> float:
-    """Hand-overs per second through the counter's full Post/Redirect/Get flow."""
-    user = models.User(username="petugas-bench", role="petugas")
-    user.set_password("rahasia-bench")
+def add_staff(username: str, role: str) -> None:
+    user = models.User(username=username, role=role)
+    user.set_password(STAFF_PASSWORD)
     user.save()
+
+
+def signed_in(app, username: str) -> tuple[object, str]:
+    """A test client signed in as `username`, and its CSRF token. Used outside any app
+    context: each request then has an app context (and `g`) of its own, as under a server."""
     client = app.test_client()
-    html = client.get("/masuk").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    client.post("/masuk", data={"username": "petugas-bench", "password": "rahasia-bench",
-                                "csrf_token": token})
-    base = f"/beras/{programme.id}/loket"
+    return client, common.InProcessBrowser(client).sign_in(username, STAFF_PASSWORD)
+
+
+def counter_bench(app, programme_id: int, batch_id: int, cards: list[str]) -> float:
+    """Hand-overs per second through the counter's full Post/Redirect/Get flow."""
+    client, token = signed_in(app, "petugas-bench")
+    base = f"/beras/{programme_id}/loket"
     client.post(f"{base}/atur", data={"csrf_token": token, "titik": "Balai Desa",
                                       "batch": str(batch_id)})
     start = time.perf_counter()
@@ -149,14 +134,12 @@ def main() -> None:
     url = args.database_url
     if not url:
         path = work / f"rice-{args.families}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        common.fresh_sqlite(path)
         url = f"sqlite:///{path}"
     config = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
               "RATELIMIT_STORAGE_URI": "memory://", "WTF_CSRF_SSL_STRICT": False}
     app = create_app(config)
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", RATELIMIT_ENABLED="false",
-               RATELIMIT_STORAGE_URI="memory://")
+    env = common.bench_env(url)
     total = args.families + args.counter
     print(f"database: {url.split('@')[-1]}; {total:,} families", flush=True)
     with app.app_context(), models.db.connection_context():
@@ -184,23 +167,17 @@ def main() -> None:
         rows = write_csv(csv_path, programme, tested, {t: b.kode for t, b in batches.items()},
                          set(counter_cards))
         print(f"CSV: {rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB", flush=True)
-    if hasattr(models.db.obj, "close_all"):
-        models.db.close_all()
+    common.close_pool()
 
     print(f"load average before the import: {os.getloadavg()[0]:.1f}", flush=True)
-    seconds, cpu, line = timed_command(["import-handovers", str(programme.id), str(csv_path)],
-                                       env)
-    print(f"import-handovers: {seconds:.1f} s wall ({cpu:.1f} s CPU) = "
-          f"{rows / seconds:,.0f} rows/s  [{line}]", flush=True)
-    seconds, cpu, line = timed_command(["import-handovers", str(programme.id), str(csv_path)],
-                                       env)
-    print(f"re-import (no change): {seconds:.1f} s wall ({cpu:.1f} s CPU)  [{line}]",
-          flush=True)
+    done = common.flask(env, "import-handovers", str(programme.id), str(csv_path))
+    print(f"import-handovers: {done.seconds:.1f} s wall ({done.cpu:.1f} s CPU) = "
+          f"{rows / done.seconds:,.0f} rows/s  [{done.last_line}]", flush=True)
+    done = common.flask(env, "import-handovers", str(programme.id), str(csv_path))
+    print(f"re-import (no change): {done.seconds:.1f} s wall ({done.cpu:.1f} s CPU)  "
+          f"[{done.last_line}]", flush=True)
 
-    # Test-client requests hand a pooled connection back at teardown, so no
-    # connection_context() around them: connect here, close at the end if still open.
-    with app.app_context():
-        models.db.connect(reuse_if_open=True)
+    with app.app_context(), models.db.connection_context():
         programme = rice.Programme.get_by_id(programme.id)
         runs, cpu = [], []
         for _ in range(5):
@@ -214,38 +191,37 @@ def main() -> None:
               f"{p.families:,} families x {STAGES} x 15 kg = {rice.format_kg(p.entitled_gram)}"
               f" = {rice.format_kg(p.handed_gram)} handed + "
               f"{rice.format_kg(p.remaining_gram)} due", flush=True)
-        half = len(counter_cards) // 2
-        started = time.process_time()
-        rate = counter_bench(app, programme, batches[1].id, counter_cards[:half])
-        per_cpu = (time.process_time() - started) / half
-        print(f"counter, full PRG flow in-process: {rate:,.0f} hand-overs/s wall, "
-              f"{1 / per_cpu:,.0f}/s per CPU second ({half:,} families, stage 1)", flush=True)
+        add_staff("petugas-bench", "petugas")
+        add_staff("verifikator-bench", "verifikator")
+    common.close_pool()
+
+    half = len(counter_cards) // 2
+    started = time.process_time()
+    rate = counter_bench(app, programme.id, batches[1].id, counter_cards[:half])
+    per_cpu = (time.process_time() - started) / half
+    print(f"counter, full PRG flow in-process: {rate:,.0f} hand-overs/s wall, "
+          f"{1 / per_cpu:,.0f}/s per CPU second ({half:,} families, stage 1)", flush=True)
+
+    with app.app_context(), models.db.connection_context():
         start, started = time.perf_counter(), time.process_time()
         for kk in counter_cards[half:]:
             rice.hand_over(programme, 1, kk, batches[1].id, titik="Balai Desa")
         elapsed, cpu_used = time.perf_counter() - start, time.process_time() - started
-        done = len(counter_cards) - half
-        print(f"rice.hand_over() alone: {done / elapsed:,.0f} hand-overs/s wall, "
-              f"{done / cpu_used:,.0f}/s per CPU second", flush=True)
-        admin = models.User(username="admin-bench", role="verifikator")
-        admin.set_password("rahasia-bench")
-        admin.save()
-        client = app.test_client()
-        html = client.get("/masuk").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-        client.post("/masuk", data={"username": "admin-bench", "password": "rahasia-bench",
-                                    "csrf_token": token})
-        runs = []
-        for _ in range(3):
-            start = time.perf_counter()
-            page = client.get(f"/beras/{programme.id}/kemajuan")
-            runs.append(time.perf_counter() - start)
-            assert page.status_code == 200
-        print(f"progress page: {statistics.median(runs) * 1000:.0f} ms (median of 3), "
-              f"{len(page.data):,} bytes", flush=True)
-        if not models.db.is_closed():
-            models.db.close()
+    common.close_pool()
+    done = len(counter_cards) - half
+    print(f"rice.hand_over() alone: {done / elapsed:,.0f} hand-overs/s wall, "
+          f"{done / cpu_used:,.0f}/s per CPU second", flush=True)
 
+    client, _ = signed_in(app, "verifikator-bench")
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        page = client.get(f"/beras/{programme.id}/kemajuan")
+        runs.append(time.perf_counter() - start)
+        assert page.status_code == 200, page.status_code
+    print(f"progress page: {statistics.median(runs) * 1000:.0f} ms (median of 3), "
+          f"{len(page.data):,} bytes", flush=True)
+    common.close_pool()
 
 if __name__ == "__main__":
     main()

@@ -13,12 +13,12 @@ import pyotp
 import pytest
 from flask import g
 
-import accounts
 import cli
 import models
-import rice  # noqa: F401  (adds its tables to models.ALL_MODELS, emptied by the reset)
+import schema
 from app import create_app
 from nik import make_nik
+from web import totp as accounts
 
 BANYUWANGI_KEC = "351016"  # kecamatan Banyuwangi (35.10.16)
 DESA = "35.10.16.1001"
@@ -64,7 +64,7 @@ def postgres_url():
 
 def _reset_postgres() -> None:
     """Empty every table and reload the reference data: each test starts from the same state."""
-    tables = ", ".join(m._meta.table_name for m in models.ALL_MODELS)
+    tables = ", ".join(m._meta.table_name for m in schema.ALL_MODELS)
     models.db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     cli.load_reference_data()
 

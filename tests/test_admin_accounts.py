@@ -7,8 +7,8 @@ import threading
 import pytest
 
 import models
-import office
 from models import User
+from office import accounts as office
 from tests.conftest import csrf_token, login
 
 

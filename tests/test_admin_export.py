@@ -8,9 +8,9 @@ import io
 
 import pytest
 
-import casework
-import exports
 import models
+from cases import casework
+from office import exports
 from tests.conftest import add_person, login, new_nik
 
 KK_A, KK_B = "3510160101200031", "3510010101200032"

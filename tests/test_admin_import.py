@@ -13,11 +13,10 @@ import time
 import pytest
 from peewee import SqliteDatabase
 
-import demo
-import import_files
-import importer
-import jobs
 import models
+from imports import demo, jobs
+from imports import files as import_files
+from imports import recipients as importer
 from tests.conftest import csrf_token, login, new_nik
 
 HEADER = "nik,no_kk,nama,alamat,kode_desa,skema"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import importer
 import models
+from imports import recipients as importer
 from models import Scheme
 from tests.conftest import add_person, csrf_token, login, new_nik
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import casework
-import importer
 import models
-import stats
+from cases import casework
+from imports import recipients as importer
 from models import Report
 from nik import make_nik
+from office import stats
 from tests.conftest import login, new_nik
 
 CSS = Path(__file__).resolve().parent.parent / "static" / "style.css"

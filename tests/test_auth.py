@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "app"]
 
 
-def create(runner, *args, password="rahasia-123", again=None):
+def create(runner, *args, password="rahasia-1234", again=None):
     again = password if again is None else again
     return runner.invoke(args=["create-user", *args], input=f"{password}\n{again}\n")
 
@@ -26,8 +26,8 @@ def test_create_user_reads_the_password_twice_from_a_pipe(app, runner):
     assert "Akun budi (petugas) dibuat." in result.output
     user = models.User.get(models.User.username == "budi")
     assert (user.role, user.kantor_kode) == ("petugas", "35.10.16.1001")
-    assert user.password_hash.startswith("scrypt:") and "rahasia-123" not in user.password_hash
-    assert user.check_password("rahasia-123") and not user.check_password("rahasia-124")
+    assert user.password_hash.startswith("scrypt:") and "rahasia-1234" not in user.password_hash
+    assert user.check_password("rahasia-1234") and not user.check_password("rahasia-1235")
 
 
 def test_create_user_kantor_may_be_a_kecamatan_or_left_out(app, runner):
@@ -39,11 +39,11 @@ def test_create_user_kantor_may_be_a_kecamatan_or_left_out(app, runner):
 
 
 @pytest.mark.parametrize("args,password,again,message", [
-    (["--role", "petugas"], "rahasia-123", "rahasia-124", "Kedua kata sandi tidak sama."),
-    (["--role", "petugas"], "pendek", None, "Kata sandi minimal 8 karakter."),
-    (["--role", "petugas", "--kantor", "35.10.99.9999"], "rahasia-123", None,
+    (["--role", "petugas"], "rahasia-1234", "rahasia-1235", "Kedua kata sandi tidak sama."),
+    (["--role", "petugas"], "pendek", None, "Kata sandi minimal 12 karakter."),
+    (["--role", "petugas", "--kantor", "35.10.99.9999"], "rahasia-1234", None,
      "Kode kantor 35.10.99.9999 tidak dikenal."),
-    (["--role", "bos"], "rahasia-123", None, "Invalid value for '--role'"),
+    (["--role", "bos"], "rahasia-1234", None, "Invalid value for '--role'"),
 ])
 def test_create_user_refuses_bad_input(app, runner, args, password, again, message):
     result = create(runner, "budi", *args, password=password, again=again)
@@ -65,10 +65,10 @@ def test_create_user_in_a_shell_pipeline(tmp_path):
     subprocess.run([*FLASK, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
     flask = " ".join(FLASK)
     result = subprocess.run(
-        f"printf 'rahasia-123\\nrahasia-123\\n' | {flask} create-user budi --role petugas "
+        f"printf 'rahasia-1234\\nrahasia-1234\\n' | {flask} create-user budi --role petugas "
         "--kantor 35.10.16.1001", shell=True, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "rahasia-123" not in result.stdout + result.stderr
+    assert "rahasia-1234" not in result.stdout + result.stderr
     from app import create_app
 
     app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": "t",
@@ -78,7 +78,7 @@ def test_create_user_in_a_shell_pipeline(tmp_path):
         assert [u.username for u in models.User.select()] == ["budi"]
     client = app.test_client()
     with app.app_context():
-        assert login(client, "budi").headers["Location"] == "/kios"
+        assert login(client, "budi", "rahasia-1234").headers["Location"] == "/kios"
 
 
 def test_sign_in_goes_to_the_role_home(client, make_user):

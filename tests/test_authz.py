@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-import casework
 import models
-import objections
+from cases import casework, objections
 from tests.conftest import DESA, csrf_token, login, new_nik
 
 ANON, PETUGAS, VERIF, SCOPED, ADMIN = "anonim", "petugas", "verifikator", "verif-kec", "admin"
@@ -251,7 +250,7 @@ def _client_for(app, role, make_user):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(app, make_user, cases, role):
-    from app import limiter
+    from extensions import limiter
 
     limiter.enabled = False  # the matrix asks who may, not how often
     try:

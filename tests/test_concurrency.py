@@ -9,8 +9,8 @@ import multiprocessing
 
 import pytest
 
-import casework
 import models
+from cases import casework
 from tests.conftest import DESA, add_person, new_nik
 
 WORKERS = 8

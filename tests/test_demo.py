@@ -1,8 +1,8 @@
 """The demo register: deterministic for a seed, NIKs and No. KKs consistent with each person."""
 import re
 
-import demo
 import models
+from imports import demo
 from nik import parse_nik, parse_no_kk
 from tests.conftest import add_person
 

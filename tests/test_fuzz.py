@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import casework
 import models
+from cases import casework
 from nik import NikError, parse_nik
 from tests.conftest import DESA, csrf_token, login, new_nik
 
@@ -46,7 +46,7 @@ SAFE = {200, 303, 400, 404, 409, 413, 422}  # 400: CSRF, or a NUL byte
 
 @pytest.fixture(autouse=True)
 def no_rate_limits(app):
-    from app import limiter
+    from extensions import limiter
 
     limiter.enabled = False
     yield

@@ -3,9 +3,9 @@ import datetime
 
 import pytest
 
-import bulk
-import importer
 import models
+from imports import bulk
+from imports import recipients as importer
 from nik import make_nik
 from tests.conftest import add_person, new_nik
 

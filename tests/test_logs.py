@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from nik import make_nik
-from redact import GunicornLogger
+from web.redact import GunicornLogger
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -8,9 +8,8 @@ import re
 import pytest
 import time_machine
 
-import casework
 import models
-import objections
+from cases import casework, objections
 from tests.conftest import DESA, add_person, csrf_token, login, new_nik
 
 DAY0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=models.WIB)
@@ -27,7 +26,7 @@ def at(days: float, hour: int = 9):
 
 @pytest.fixture(autouse=True)
 def clock(app):
-    from app import limiter
+    from extensions import limiter
 
     # Reviewers are followed across days; the session timeouts are tested in test_security.py.
     app.config.update(SESSION_IDLE_MINUTES=10**7, SESSION_MAX_HOURS=10**6)

@@ -4,9 +4,9 @@ import multiprocessing
 import pytest
 from limits.storage import storage_from_string
 
-import casework
 import models
 from app import create_app
+from cases import casework
 from tests.conftest import DESA, add_person, new_nik
 
 
@@ -62,7 +62,7 @@ def _hammer(uri, n):
 
 def test_sqlite_rate_limit_counters_are_shared_between_processes(tmp_path):
     """gunicorn workers are processes: every one must see the same counter."""
-    import ratelimit  # noqa: F401
+    from web import ratelimit  # noqa: F401
 
     uri = f"sqlite:///{tmp_path / 'rl.db'}"
     ctx = multiprocessing.get_context("fork")
@@ -76,7 +76,7 @@ def test_sqlite_rate_limit_counters_are_shared_between_processes(tmp_path):
 
 
 def test_sqlite_rate_limit_window_expires(tmp_path, monkeypatch):
-    import ratelimit
+    from web import ratelimit
 
     storage = storage_from_string(f"sqlite:///{tmp_path / 'rl.db'}")
     clock = [1000.0]

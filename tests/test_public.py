@@ -5,7 +5,7 @@ import re
 import pytest
 
 import models
-from app import ROOT
+from settings import ROOT
 from tests.conftest import add_person, csrf_token, new_nik
 
 KK = "3510160101200021"

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import time_machine
 
-import casework
 import models
-from casework import CODE_ALPHABET
-from forms import seal_nik
+from cases import casework
+from cases.casework import CODE_ALPHABET
 from tests.conftest import DESA, add_person, csrf_token, new_nik
+from web.forms import seal_nik
 
 CSS = Path(__file__).resolve().parent.parent / "static" / "style.css"
 KK = "3510160101200001"
@@ -351,7 +351,7 @@ def test_tracking_shows_every_status_in_plain_words(client, make_user):
 
 
 def _tanggal(day):
-    from views.reports import tanggal
+    from web.filters import tanggal
 
     return tanggal(day)
 

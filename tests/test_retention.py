@@ -5,9 +5,8 @@ import datetime
 
 import time_machine
 
-import casework
 import models
-import retention
+from cases import casework, retention
 from models import Report, Reporter, ReportEvent
 from tests.conftest import DESA, add_person, new_nik
 

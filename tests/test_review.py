@@ -7,8 +7,8 @@ import re
 import pytest
 import time_machine
 
-import casework
 import models
+from cases import casework
 from tests.conftest import DESA, add_person, csrf_token, login, new_nik
 
 WIB = models.WIB
@@ -51,7 +51,7 @@ def post(client, path, data, headers=None):
 @pytest.fixture(autouse=True)
 def clock(app):
     """Every test starts on DAY0 (sessions are signed with the time, so sign in after this)."""
-    from app import limiter
+    from extensions import limiter
 
     # These tests follow one reviewer across days and weeks of the calendar; the staff session
     # timeouts (30 minutes idle, 10 hours in all) are tested in test_security.py.
@@ -507,7 +507,7 @@ class _Browser:
         return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
     def login(self, username):
-        status, _ = self.request("/masuk", {"username": username, "password": "rahasia-123",
+        status, _ = self.request("/masuk", {"username": username, "password": "rahasia-1234",
                                             "csrf_token": self.token("/masuk")})
         assert status == 303
 
@@ -533,7 +533,7 @@ def gunicorn_server(tmp_path, database_url):
                    env=env, check=True, capture_output=True)
     subprocess.run([os.path.join(bin_dir, "flask"), "--app", "app", "create-user", "verif0",
                     "--role", "verifikator"], cwd=root, env=env, check=True,
-                   input=b"rahasia-123\nrahasia-123\n", capture_output=True)
+                   input=b"rahasia-1234\nrahasia-1234\n", capture_output=True)
     server = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--config",
                                "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
                               cwd=root, env=env, stdout=subprocess.DEVNULL,

@@ -7,10 +7,10 @@ import datetime
 import pytest
 
 import models
-import rice
-import rice_progress
 from nik import make_nik
-from rice import AlreadyHandedOver, Handover, RiceError
+from rice import distribution as rice
+from rice import progress as rice_progress
+from rice.models import AlreadyHandedOver, Handover, RiceError
 from tests.conftest import add_person
 
 STAGE_KG = 15_000  # grams

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 
 import models
-import rice
-import rice_progress
-from importer import read_text
+from imports.recipients import read_text
 from nik import make_nik
-from rice import Handover
-from rice_import import import_handovers
+from rice import distribution as rice
+from rice import progress as rice_progress
+from rice.handovers import import_handovers
+from rice.models import Handover
 from tests.test_rice import failed_batch, make_families, make_programme
 
 HEADER = "no_kk,tahap,tanggal,batch,titik,nik"

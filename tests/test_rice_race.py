@@ -10,8 +10,8 @@ import multiprocessing
 import pytest
 
 import models
-import rice
-from rice import Handover
+from rice import distribution as rice
+from rice.models import Handover
 from tests.test_rice import make_families, make_programme, passed_batch
 
 WORKERS = 8
@@ -38,8 +38,8 @@ def _hand_over(programme_id, no_kk, batch_id, titik):
 
 
 def _import(programme_id, text):
-    from importer import read_text
-    from rice_import import import_handovers
+    from imports.recipients import read_text
+    from rice.handovers import import_handovers
 
     programme = rice.Programme.get_by_id(programme_id)
     result = import_handovers(programme, read_text(text), skip_invalid=True)

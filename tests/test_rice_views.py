@@ -6,8 +6,8 @@ import io
 import re
 
 import models
-import rice
-from rice import Handover
+from rice import distribution as rice
+from rice.models import Handover
 from tests.conftest import csrf_token, login
 from tests.test_rice import failed_batch, make_families, make_programme, passed_batch
 

@@ -9,10 +9,9 @@ import pytest
 import time_machine
 
 import models
-import redact
-import security
 from tests.conftest import csrf_token, login, new_nik
 from tests.test_reports import report_data
+from web import redact, security
 
 HTTPS = "https://localhost"
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
@@ -26,7 +25,7 @@ def cookies(response) -> dict[str, str]:
 @pytest.fixture
 def limits(app):
     """Rate limits on (the suite's memory storage), counting from zero."""
-    from app import limiter
+    from extensions import limiter
 
     limiter.reset()
     app.config["RATELIMIT_ENABLED"] = True
@@ -212,7 +211,7 @@ def test_signed_in_kiosk_is_exempt_from_the_per_ip_limit(client, make_user, limi
 
 
 def test_counters_hold_an_hmac_of_the_nik_never_the_nik(app, client, limits):
-    from app import limiter
+    from extensions import limiter
 
     nik = new_nik()
     client.post("/lapor", data=report_data(client, nik=nik))

@@ -8,9 +8,9 @@ import re
 import pyotp
 import time_machine
 
-import accounts
 import models
 from tests.conftest import csrf_token, login, totp_code
+from web import totp as accounts
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -87,7 +87,7 @@ def test_a_pending_code_step_expires_after_five_minutes(client, make_user):
 
 
 def test_wrong_codes_are_rate_limited(app, client, make_user):
-    from app import limiter
+    from extensions import limiter
 
     limiter.reset()
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per 10 minutes"

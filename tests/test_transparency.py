@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 import models
-import objections
+from cases import objections
 from tests.conftest import DESA, add_person, csrf_token, new_nik
 from views.transparency import rt_rw
 
@@ -22,7 +22,7 @@ NAMES = ["SITI WAHYUNI", "BUDI SANTOSO", "AHMAD FAUZI RAHMAN", "NI LUH PUTU ARTI
 
 @pytest.fixture(autouse=True)
 def clock(app):
-    from app import limiter
+    from extensions import limiter
 
     limiter.reset()  # counters live in process memory across tests
     with time_machine.travel(DAY0, tick=False) as traveller:

@@ -15,12 +15,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
-import accounts
-import security
+from office.passwords import policy_problem
 from views.auth import CodeForm, finish_login, pending_key, pending_target, pending_user
+from web import limits, security, totp
 
 bp = Blueprint("account", __name__)
-MIN_PASSWORD = 12
 CANDIDATE = "_2fa_baru"  # the new secret (sealed) between showing it and the first code
 
 
@@ -44,13 +43,13 @@ def _key() -> str:
 def overview():
     """Who is signed in, and the account's security settings."""
     return render_template("account/overview.html", user=current_user,
-                           required=accounts.required_for(current_user),
+                           required=totp.required_for(current_user),
                            notices=get_flashed_messages(category_filter=["akun"]))
 
 
 @bp.route("/akun/kata-sandi", methods=["GET", "POST"])
 @login_required
-@security.code_limits(_key)
+@limits.code_limits(_key)
 def password():
     """Change the password; every other session of this account ends."""
     form = PasswordForm()
@@ -60,8 +59,8 @@ def password():
         new = form.baru.data
         if not user.check_password(form.lama.data):
             error = "Kata sandi sekarang salah."
-        elif not MIN_PASSWORD <= len(new) <= 200:
-            error = f"Kata sandi baru harus {MIN_PASSWORD} sampai 200 karakter."
+        elif problem := policy_problem(new):
+            error = problem
         elif new != form.ulangi.data:
             error = "Kedua kata sandi baru tidak sama."
         elif new == form.lama.data:
@@ -83,7 +82,7 @@ def _enrolling_user():
 
 
 @bp.route("/akun/kode-masuk", methods=["GET", "POST"])
-@security.code_limits(_key)
+@limits.code_limits(_key)
 def enrol():
     """Turn on the second factor: the secret as text, an otpauth link and a QR code."""
     user, at_login = _enrolling_user()
@@ -92,14 +91,14 @@ def enrol():
         return redirect(url_for("auth.login"), code=303)
     if user.has_totp and not at_login:
         return redirect(url_for("account.overview"), code=303)
-    secret = accounts.unseal(session.get(CANDIDATE))
+    secret = totp.unseal(session.get(CANDIDATE))
     if secret is None:
-        secret = accounts.new_secret()
-        session[CANDIDATE] = accounts.seal(secret)
+        secret = totp.new_secret()
+        session[CANDIDATE] = totp.seal(secret)
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        if accounts.enrol(user, secret, form.kode.data):
+        if totp.enrol(user, secret, form.kode.data):
             session.pop(CANDIDATE, None)
             if at_login:
                 return finish_login(user, pending_target())
@@ -108,35 +107,25 @@ def enrol():
             return redirect(url_for("account.overview"), code=303)
         error = ("Kode tidak cocok. Pastikan jam ponsel tepat, lalu ketik kode 6 angka yang "
                  "sedang tampil.")
-    uri = accounts.provisioning_uri(secret, user.username)
+    uri = totp.provisioning_uri(secret, user.username)
     return render_template("account/enrol.html", form=form, error=error, at_login=at_login,
-                           secret=accounts.grouped(secret), uri=uri, qr=accounts.qr_svg(uri),
-                           required=accounts.required_for(user))
+                           secret=totp.grouped(secret), uri=uri, qr=totp.qr_svg(uri),
+                           required=totp.required_for(user))
 
 
 @bp.post("/akun/kode-masuk/matikan")
 @login_required
-@security.code_limits(_key)
+@limits.code_limits(_key)
 def disable():
     """Turn the second factor off (not for roles that require it); needs a current code."""
     user = current_user._get_current_object()
     form = CodeForm()
-    if accounts.required_for(user):
+    if totp.required_for(user):
         flash("Untuk peran Anda, verifikasi dua langkah wajib dan tidak dapat dimatikan.", "akun")
-    elif form.validate_on_submit() and accounts.verify(user, form.kode.data):
-        accounts.disable(user)
+    elif form.validate_on_submit() and totp.verify(user, form.kode.data):
+        totp.disable(user)
         flash("Verifikasi dua langkah dimatikan.", "akun")
     else:
         flash("Kode salah; verifikasi dua langkah tetap aktif.", "akun")
         return redirect(url_for("account.overview"))  # 302: counted as a failed attempt
     return redirect(url_for("account.overview"), code=303)
-
-
-def role_label(role: str) -> str:
-    return {"petugas": "Petugas kantor", "verifikator": "Tim verifikasi",
-            "admin": "Admin Dinas Sosial"}.get(role, role)
-
-
-@bp.app_template_filter("peran")
-def _peran(role: str) -> str:
-    return role_label(role)

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 
-import office
 from models import Region, User
-from views.admin import bp, failed, form_errors, me
+from office import accounts as office
+from vocabulary import ROLE_LABELS
+from web.forms import form_errors
+from web.fragments import failed
+from web.gates import admin_blueprint, me
 
-ROLE_LABELS = {"petugas": "Petugas kantor (kios)", "verifikator": "Verifikator (tim penilai)",
-               "admin": "Admin Dinas Sosial"}
+bp = admin_blueprint("admin_accounts", __name__)
+
 
 
 def _offices():
@@ -51,7 +54,7 @@ def create_user():
         else:
             flash(f"Akun {user.username} ({ROLE_LABELS[user.role].lower()}) dibuat. Berikan kata "
                   "sandinya secara langsung, bukan lewat pesan.", "pengguna")
-            return redirect(url_for("admin.user", user_id=user.id), code=303)
+            return redirect(url_for("admin_accounts.user", user_id=user.id), code=303)
     return _users_page(errors, failed())
 
 
@@ -77,7 +80,7 @@ def _user_page(user_id: int, errors: dict | None = None, status: int = 200):
 
 def _done(user_id: int, notice: str):
     flash(notice, "pengguna")
-    return redirect(url_for("admin.user", user_id=user_id), code=303)
+    return redirect(url_for("admin_accounts.user", user_id=user_id), code=303)
 
 
 @bp.post("/pengguna/<int:user_id>/ubah")

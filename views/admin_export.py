@@ -6,10 +6,13 @@ import datetime
 from flask import Response, current_app, render_template, request
 from playhouse.pool import PooledDatabase
 
-import exports
 import models
 from models import Region, Scheme
-from views.admin import bp, failed, me
+from office import exports
+from web.fragments import failed
+from web.gates import admin_blueprint, me
+
+bp = admin_blueprint("admin_export", __name__)
 
 FORMATS = {"spreadsheet": "Untuk Excel atau LibreOffice (NIK tetap utuh sebagai teks)",
            "data": "Data mentah untuk program lain (NIK berupa angka biasa)"}

@@ -17,12 +17,13 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import import_files
-import jobs
-from app import csrf
-from importer import HEADER
-from views import page_or_fragment, wants_fragment
-from views.admin import bp, failed, me
+from extensions import csrf
+from imports import files, jobs
+from imports.recipients import HEADER
+from web.fragments import failed, page_or_fragment, wants_fragment
+from web.gates import admin_blueprint, me
+
+bp = admin_blueprint("admin_import", __name__)
 
 
 def _page(error: str | None = None, status: int = 200):
@@ -61,15 +62,15 @@ def upload():
         return _page("Impor lain sedang berjalan. Tunggu sampai selesai, lalu unggah lagi.",
                      failed(409))
     folder = jobs.new_folder(config["IMPORT_DIR"])
-    upload.save(folder / import_files.UPLOAD)
-    if (folder / import_files.UPLOAD).stat().st_size == 0:
-        import_files.remove_upload(folder)
+    upload.save(folder / files.UPLOAD)
+    if (folder / files.UPLOAD).stat().st_size == 0:
+        files.remove_upload(folder)
         os.rmdir(folder)
         return _page("Berkas yang diunggah kosong.", failed())
     filename = os.path.basename(upload.filename.replace("\\", "/"))
     job = jobs.create(folder, filename, me().username, bool(request.form.get("lewati")))
     _start(job)
-    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+    return redirect(url_for("admin_import.import_job", job_id=job.id), code=303)
 
 
 csrf.exempt(upload)
@@ -98,13 +99,13 @@ def import_job(job_id):
         response.headers["HX-Refresh"] = "true"  # the whole page now shows the result
         response.vary.add("HX-Request")
         return response
-    problems = [] if job.active else import_files.first_problems(job.path)
+    problems = [] if job.active else files.first_problems(job.path)
     return page_or_fragment(
         "admin/impor_tugas.html", "kemajuan", job=job, problems=problems,
-        page_problems=import_files.PAGE_PROBLEMS,
-        has_rejected=(job.path / import_files.REJECTED).exists(),
+        page_problems=files.PAGE_PROBLEMS,
+        has_rejected=(job.path / files.REJECTED).exists(),
         can_rerun=(job.status == "ditolak" and not job.skip_invalid
-                   and (job.path / import_files.UPLOAD).exists() and job.problem_rows
+                   and (job.path / files.UPLOAD).exists() and job.problem_rows
                    and job.rows > job.problem_rows),
         notices=get_flashed_messages(category_filter=["impor"]),
         no_store=True)
@@ -117,25 +118,25 @@ def cancel_import(job_id):
     if jobs.request_cancel(job.id):
         flash("Permintaan batal dikirim. Impor berhenti dalam beberapa detik; tidak ada data "
               "yang disimpan.", "impor")
-    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+    return redirect(url_for("admin_import.import_job", job_id=job.id), code=303)
 
 
 @bp.post("/impor/<int:job_id>/baris-benar")
 def import_valid_rows(job_id):
     """Run a refused file again, this time writing its valid rows and skipping the others."""
     job = _job_or_404(job_id)
-    source = job.path / import_files.UPLOAD
+    source = job.path / files.UPLOAD
     if job.status != "ditolak" or not source.exists():
         flash("Berkas impor itu sudah tidak tersimpan; unggah lagi.", "impor")
-        return redirect(url_for("admin.imports"), code=303)
+        return redirect(url_for("admin_import.imports"), code=303)
     if jobs.running() is not None:
         flash("Impor lain sedang berjalan. Tunggu sampai selesai.", "impor")
-        return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+        return redirect(url_for("admin_import.import_job", job_id=job.id), code=303)
     folder = jobs.new_folder(current_app.config["IMPORT_DIR"])
-    os.replace(source, folder / import_files.UPLOAD)
+    os.replace(source, folder / files.UPLOAD)
     new = jobs.create(folder, job.filename, me().username, True)
     _start(new)
-    return redirect(url_for("admin.import_job", job_id=new.id), code=303)
+    return redirect(url_for("admin_import.import_job", job_id=new.id), code=303)
 
 
 def _download(job_id: int, name: str, label: str):
@@ -150,10 +151,10 @@ def _download(job_id: int, name: str, label: str):
 @bp.get("/impor/<int:job_id>/masalah.csv")
 def import_problems(job_id):
     """Every problem of the file: line number and message."""
-    return _download(job_id, import_files.PROBLEMS, "masalah")
+    return _download(job_id, files.PROBLEMS, "masalah")
 
 
 @bp.get("/impor/<int:job_id>/baris-ditolak.csv")
 def import_rejected(job_id):
     """The rejected lines as they were in the file, with a reason column."""
-    return _download(job_id, import_files.REJECTED, "baris-ditolak")
+    return _download(job_id, files.REJECTED, "baris-ditolak")

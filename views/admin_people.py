@@ -7,11 +7,6 @@ models.end_enrolment; the enrolment stays as history.
 """
 from __future__ import annotations
 
-import base64
-import datetime
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
 from flask import (
     abort,
     current_app,
@@ -25,29 +20,27 @@ from flask import (
 from peewee import JOIN
 
 import models
+from formats import parse_date
 from models import Enrolment, Person, Region, Report, Scheme, User
 from nik import clean
-from views.admin import bp, failed, me
+from web import tokens
+from web.fragments import failed
+from web.gates import admin_blueprint, me
+
+bp = admin_blueprint("admin_people", __name__)
 
 TOKEN_SECONDS = 2 * 3600
+PERSON_TOKEN = "admin-penduduk"
 END_REASONS = {"pindah": "Pindah domisili", "meninggal": "Meninggal dunia",
                "tidak-layak-lagi": "Tidak layak lagi", "lainnya": "Alasan lain"}
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"admin-penduduk:" + str(current_app.config["SECRET_KEY"]).encode())
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
-
-
 def person_url(nik: str) -> str:
-    return url_for("admin.person", token=_fernet().encrypt(nik.encode()).decode())
+    return url_for("admin_people.person", token=tokens.seal(PERSON_TOKEN, nik))
 
 
 def _nik_from(token: str) -> str | None:
-    try:
-        return _fernet().decrypt(token.encode(), ttl=TOKEN_SECONDS).decode()
-    except (InvalidToken, ValueError):
-        return None
+    return tokens.unseal(PERSON_TOKEN, token, TOKEN_SECONDS)
 
 
 @bp.get("/penduduk")
@@ -105,7 +98,7 @@ def person(token):
     """The person, what covers them, their enrolments (history included), family, reports."""
     nik = _nik_from(token)
     if nik is None:
-        return redirect(url_for("admin.people", kedaluwarsa=1), code=303)
+        return redirect(url_for("admin_people.people", kedaluwarsa=1), code=303)
     found = Person.get_or_none(Person.nik == nik)
     if found is None:
         abort(404)
@@ -148,15 +141,6 @@ def confirm_end(enrolment_id):
     return _confirm_page(_active_enrolment_or_404(enrolment_id), {}, {})
 
 
-def _parse_day(value: str) -> datetime.date:
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-        try:
-            return datetime.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
 @bp.post("/kepesertaan/<int:enrolment_id>/akhiri")
 def end(enrolment_id):
     """End the enrolment on a date for a reason; the row stays as history."""
@@ -171,17 +155,15 @@ def end(enrolment_id):
         errors["keterangan"] = "Untuk alasan lain, tulis keterangannya."
     elif len(note) > 150:
         errors["keterangan"] = "Keterangan paling banyak 150 karakter."
-    day = None
-    try:
-        day = _parse_day(form.get("tanggal", "")) if form.get("tanggal", "").strip() else None
-    except ValueError:
+    day = parse_date(form.get("tanggal"))
+    if day is None and form.get("tanggal", "").strip():
         errors["tanggal"] = "Tanggal tidak dapat dibaca; tulis seperti 27-11-2026."
     if not errors:
         text = END_REASONS[reason] + (f": {note}" if note else "")
         try:
             models.end_enrolment(enrolment.id, text, day, by=me())
         except models.RegisterError as exc:
-            errors["tanggal" if "anggal" in str(exc) else "umum"] = str(exc)
+            errors["tanggal" if exc.field == "tanggal" else "umum"] = str(exc)
         else:
             flash(f"Kepesertaan {enrolment.skema} diakhiri ({text.lower()}). Riwayatnya tetap "
                   "tersimpan; orang ini sekarang dapat didaftarkan di skema lain.", "penduduk")

@@ -4,9 +4,13 @@ from __future__ import annotations
 from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 
 import models
-import office
 from models import Scheme
-from views.admin import bp, failed, form_errors
+from office import schemes as office
+from web.forms import form_errors
+from web.fragments import failed
+from web.gates import admin_blueprint
+
+bp = admin_blueprint("admin_schemes", __name__)
 
 UNIT_LABELS = {"keluarga": "Keluarga (satu bantuan untuk satu Kartu Keluarga)",
                "individu": "Individu (bantuan untuk orang itu sendiri)"}
@@ -38,7 +42,7 @@ def add_scheme():
     except office.OfficeError as exc:
         return _schemes_page(form_errors(exc), failed())
     flash(f"Skema {scheme.kode} ditambahkan.", "skema")
-    return redirect(url_for("admin.schemes"), code=303)
+    return redirect(url_for("admin_schemes.schemes"), code=303)
 
 
 def _scheme_or_404(kode: str) -> Scheme:
@@ -71,7 +75,7 @@ def update_scheme(kode):
     except office.OfficeError as exc:
         return _scheme_page(scheme, form_errors(exc), failed())
     flash(f"Skema {scheme.kode} tersimpan.", "skema")
-    return redirect(url_for("admin.schemes"), code=303)
+    return redirect(url_for("admin_schemes.schemes"), code=303)
 
 
 @bp.get("/skema/<kode>/nonaktifkan")
@@ -86,7 +90,7 @@ def deactivate_scheme(kode):
     scheme = office.set_scheme_active(_scheme_or_404(kode).kode, False)
     flash(f"Skema {scheme.kode} tidak menerima peserta baru lagi. Penerima yang sudah terdaftar "
           "tetap terdaftar.", "skema")
-    return redirect(url_for("admin.schemes"), code=303)
+    return redirect(url_for("admin_schemes.schemes"), code=303)
 
 
 @bp.post("/skema/<kode>/aktifkan")
@@ -94,4 +98,4 @@ def activate_scheme(kode):
     """Take new enrolments again."""
     scheme = office.set_scheme_active(_scheme_or_404(kode).kode, True)
     flash(f"Skema {scheme.kode} menerima peserta baru lagi.", "skema")
-    return redirect(url_for("admin.schemes"), code=303)
+    return redirect(url_for("admin_schemes.schemes"), code=303)

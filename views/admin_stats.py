@@ -6,8 +6,10 @@ from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
 
 import models
-import stats
-from views.admin import bp
+from office import stats
+from web.gates import admin_blueprint
+
+bp = admin_blueprint("admin_stats", __name__)
 
 public_bp = Blueprint("statistik", __name__)
 

@@ -12,9 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-import accounts
 import models
-import security
+from web import limits, security, totp
 
 bp = Blueprint("auth", __name__)
 
@@ -92,7 +91,7 @@ def pending_target() -> str | None:
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
-@security.login_limits
+@limits.login_limits
 def login():
     """Sign in with a username and password."""
     form = LoginForm()
@@ -107,7 +106,7 @@ def login():
             models.User(password_hash=_dummy_hash()).check_password(form.password.data)
         elif user.aktif and user.check_password(form.password.data):
             target = _safe_next(request.args.get("next"))
-            if not user.has_totp and not accounts.required_for(user):
+            if not user.has_totp and not totp.required_for(user):
                 return finish_login(user, target)
             _forget_previous_user()
             session[PENDING] = {"uid": user.id, "epoch": user.sesi_epoch,
@@ -121,7 +120,7 @@ def login():
 
 
 @bp.route("/masuk/kode", methods=["GET", "POST"])
-@security.code_limits(pending_key)
+@limits.code_limits(pending_key)
 def code():
     """The second step: the one-time code from the authenticator app."""
     user = pending_user(enrolling=False)
@@ -132,7 +131,7 @@ def code():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        if accounts.verify(user, form.kode.data):
+        if totp.verify(user, form.kode.data):
             return finish_login(user, pending_target())
         error = ("Kode salah atau sudah pernah dipakai. Ketik kode 6 angka yang sedang tampil "
                  "di aplikasi autentikator.")

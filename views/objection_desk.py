@@ -5,36 +5,26 @@ only its kecamatan (404 otherwise), PRG without JavaScript and the case in place
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, get_flashed_messages, redirect, request, url_for
+from flask import Blueprint, abort, get_flashed_messages
 from peewee import JOIN
 
 import models
-import objections
-from casework import CaseError
+from cases import objections
+from cases.objections import Objection, ObjectionEvent, Objector
 from models import Enrolment, Person, Scheme, User
-from objections import Objection, ObjectionEvent, Objector
-from views import page_or_fragment, wants_fragment
-from views.review import (
-    _family,
-    _forbidden,
-    _helpers,
-    _me,
-    _parse_day,
-    _region_names,
-    _reviewers_only,
-    _scope,
-)
+from web import desk
+from web.fragments import page_or_fragment
+from web.gates import gate
 
 bp = Blueprint("objection_desk", __name__)
-bp.before_request(_reviewers_only)
-bp.register_error_handler(403, _forbidden)
-bp.context_processor(_helpers)
+gate(bp, *desk.REVIEWER_ROLES, message=desk.FOR_REVIEWERS)
+bp.context_processor(desk.helpers)
 
 
 def objection_or_404(kode: str) -> Objection:
     """The objection with this code, if it exists and lies within the reviewer's kecamatan."""
     objection = Objection.by_code(kode)
-    scope = _scope()
+    scope = desk.reviewer_scope()
     if objection is None or (scope and objection.kecamatan_kode != scope):
         abort(404)
     return objection
@@ -51,9 +41,10 @@ def _context(objection: Objection, **extra) -> dict:
     context = {
         "o": objection, "enrolment": enrolment, "person": person,
         "scheme": Scheme.get_by_id(enrolment.skema_kode),
-        "family": _family(person.no_kk) if person.no_kk else [],
+        "family": desk.family(person.no_kk) if person.no_kk else [],
         "objectors": objectors, "events": events, "today": models.today(),
-        "names": _region_names(objection.desa_kode, objection.kecamatan_kode, person.desa_kode),
+        "names": desk.region_names(objection.desa_kode, objection.kecamatan_kode,
+                                   person.desa_kode),
         "decider": User.get_or_none(User.id == objection.diputus_oleh_id),
         "ender": User.get_or_none(User.id == enrolment.diakhiri_oleh_id),
         "sisa": objection.days_left, "REASONS": objections.REASONS,
@@ -66,9 +57,7 @@ def _context(objection: Objection, **extra) -> dict:
 
 
 def render_case(objection: Objection, status: int = 200, **extra):
-    # Under htmx a failed form still answers 200: htmx 2 does not swap 4xx responses.
-    return page_or_fragment("review/sanggahan.html", "kasus",
-                            status=200 if wants_fragment() else status, no_store=True,
+    return page_or_fragment("review/sanggahan.html", "kasus", status=status, no_store=True,
                             **_context(objection, **extra))
 
 
@@ -82,36 +71,22 @@ def case(kode):
 def decide(kode):
     """`putusan=pertahankan` keeps the enrolment; `putusan=akhiri` ends it (alasan, tanggal)."""
     objection = objection_or_404(kode)
-    form = request.form
-    putusan = form.get("putusan", "")
-    catatan = form.get("catatan", "").strip()[:1000]
-    status, error, field = 422, None, None
-    try:
+    form, putusan, catatan = desk.decision_form()
+
+    def action():
         if putusan == "pertahankan":
-            objections.keep(objection, _me(), catatan)
-            return _done(objection, "Putusan tersimpan: penerima tetap terdaftar.")
+            return (objections.keep(objection, desk.me(), catatan),
+                    "Putusan tersimpan: penerima tetap terdaftar.")
         if putusan == "akhiri":
-            raw = form.get("tanggal", "").strip()
-            try:
-                day = _parse_day(raw) if raw else None
-            except ValueError:
-                raise CaseError("Tanggal berakhir tidak dapat dibaca. Tulis seperti 17-05-2020.",
-                                "tanggal") from None
-            updated = objections.end(objection, _me(), form.get("alasan", ""), day, catatan)
-            return _done(updated, f"Putusan tersimpan: kepesertaan diakhiri per "
-                                  f"{updated.tanggal_berakhir:%d-%m-%Y}. NIK ini boleh "
-                                  "didaftarkan lagi bila memenuhi syarat.")
-        error = "Pilih putusan: pertahankan atau akhiri kepesertaan."
-    except CaseError as exc:
-        # A field problem is the reviewer's to fix (422); anything else is a conflict (409).
-        status, error, field = (422 if exc.field else 409), str(exc), exc.field
-    return render_case(Objection.get_by_id(objection.id), status=status, error=error,
-                       error_field=field, error_form=putusan, form=form)
+            day = desk.typed_day(form.get("tanggal"), "Tanggal berakhir tidak dapat dibaca. "
+                                                 "Tulis seperti 17-05-2020.")
+            updated = objections.end(objection, desk.me(), form.get("alasan", ""), day, catatan)
+            return updated, (f"Putusan tersimpan: kepesertaan diakhiri per "
+                             f"{updated.tanggal_berakhir:%d-%m-%Y}. NIK ini boleh "
+                             "didaftarkan lagi bila memenuhi syarat.")
+        raise desk.FormProblem("Pilih putusan: pertahankan atau akhiri kepesertaan.")
 
-
-def _done(objection: Objection, notice: str):
-    """PRG without JavaScript; the updated case in place under htmx."""
-    if wants_fragment():
-        return render_case(Objection.get_by_id(objection.id), notices=[notice])
-    flash(notice, "sanggahan")
-    return redirect(url_for("objection_desk.case", kode=objection.kode), code=303)
+    return desk.decision(action, render=render_case,
+                         reload=lambda: Objection.get_by_id(objection.id),
+                         endpoint="objection_desk.case", category="sanggahan",
+                         form_name=putusan, form=form)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import models
-from app import limiter
+from extensions import limiter
 
 bp = Blueprint("ops", __name__)
 

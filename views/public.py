@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, request, send_from_directory, url_for
 
 import models
-from forms import seal_nik
 from nik import NikError, parse_nik
-from security import limits_for_check
-from views import page_or_fragment
+from web.forms import seal_nik
+from web.fragments import page_or_fragment
+from web.limits import limits_for_check
 
 bp = Blueprint("public", __name__)
 

@@ -1,8 +1,6 @@
 """Reports from residents: the report form, its confirmation, and tracking by code."""
 from __future__ import annotations
 
-import datetime
-
 from flask import (
     Blueprint,
     current_app,
@@ -17,11 +15,11 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from peewee import OperationalError
 
-import casework
 import models
-from forms import ReportForm, open_nik, region_code
-from security import limits_for_report
-from views import wants_fragment
+from cases import casework
+from web.forms import ReportForm, open_nik, region_code
+from web.fragments import wants_fragment
+from web.limits import limits_for_report
 
 bp = Blueprint("reports", __name__)
 JUST_SENT = "laporan_baru"
@@ -31,33 +29,12 @@ JUST_SENT = "laporan_baru"
 FILLED_FIELDS = frozenset((
     "hubungan", "pelapor_nama", "pelapor_nik", "pelapor_telepon", "nama", "no_kk", "alamat",
     "kode_desa", "kategori", "keterangan"))
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 # The database stayed locked too long (or a write kept colliding): nothing was stored, and the
 # form comes back with everything typed so one more tap sends it.
 BUSY = ("Laporan belum tersimpan karena layanan sedang sibuk. Isian Anda masih ada; "
         "tekan “Kirim laporan” sekali lagi.")
 ACTORS = {"warga": "Warga", "petugas": "Petugas kantor", "sistem": "Sistem",
           "verifikator": "Tim verifikasi", "admin": "Dinas Sosial"}
-
-
-@bp.app_template_filter("tanggal")
-def tanggal(value, hari: bool = False) -> str:
-    """`2026-12-04` -> `4 Desember 2026` (or `Jumat, 4 Desember 2026`)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = models.to_wib(value).date()
-    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    return f"{DAYS[value.weekday()]}, {text}" if hari else text
-
-
-@bp.app_template_filter("waktu")
-def waktu(value: datetime.datetime) -> str:
-    """A stored UTC moment as WIB wall-clock time, Indonesian style: `4 Desember 2026 14.05`."""
-    local = models.to_wib(value)
-    return f"{tanggal(local.date())} {local:%H.%M}"
 
 
 def no_store(response):
@@ -201,7 +178,7 @@ def track():
         return render_template("reports/lacak.html", kode="", error=None)
     report = models.Report.by_code(kode)
     if report is None:
-        from objections import Objection  # an objection's code is tracked here too
+        from cases.objections import Objection  # an objection's code is tracked here too
 
         objection = Objection.by_code(kode)
         if objection is not None:

@@ -8,88 +8,35 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     get_flashed_messages,
-    redirect,
-    render_template,
     request,
-    url_for,
 )
-from flask_login import current_user
 from peewee import JOIN, SQL, fn
 
 import models
-import objections
-from casework import CaseError, decide_eligible, decide_ineligible, record_delivery
-from models import Enrolment, Person, Region, Report, Reporter, ReportEvent, Scheme, User
+from cases import objections
+from cases.casework import decide_eligible, decide_ineligible, record_delivery
+from models import Person, Region, Report, Reporter, ReportEvent, Scheme, User
 from nik import NikError, clean, parse_nik, parse_no_kk
-from views import page_or_fragment, wants_fragment
+from web import desk
+from web.fragments import page_or_fragment
+from web.gates import gate
 
 bp = Blueprint("review", __name__)
+gate(bp, *desk.REVIEWER_ROLES, message=desk.FOR_REVIEWERS)
+bp.context_processor(desk.helpers)
 
-REVIEWER_ROLES = ("verifikator", "admin")
 PAGE_SIZE = 50
+LEVEL_ORDER = {"kabupaten": 0, "provinsi": 1, "pusat": 2}
+
 STAGES = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, menunggu penyaluran",
           "sanggahan": "Sanggahan terhadap penerima"}
 LEVEL_ORDER = {"kabupaten": 0, "provinsi": 1, "pusat": 2}
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
 # Schemes whose target group the NIK can contradict: code -> (who it is for, test on the NIK).
 SCHEME_FIT = {
     "RANTANG-KASIH": ("lansia (60 tahun ke atas)", lambda age, female: age >= 60),
     "NUTRISI-BUMIL": ("ibu hamil dan menyusui", lambda age, female: female and 15 <= age <= 50),
 }
-
-
-@bp.before_request
-def _reviewers_only():
-    """Every route here: anonymous users sign in first, other roles are refused."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role not in REVIEWER_ROLES:
-        abort(403)
-    return None
-
-
-@bp.errorhandler(403)
-def _forbidden(exc):
-    return render_template("errors/error.html", code=403, title="Tidak diizinkan",
-                           message="Halaman ini hanya untuk tim verifikasi."), 403
-
-
-@bp.context_processor
-def _helpers():
-    return {"tanggal": format_date, "sisa_hari": days_left_words, "STAGES": STAGES,
-            "STATUSES": models.STATUSES}
-
-
-def format_date(day: datetime.date | datetime.datetime | None) -> str:
-    """`17 Mei 2020`; a timestamp (stored in UTC) is shown in WIB with its time."""
-    if day is None:
-        return "–"
-    if isinstance(day, datetime.datetime):
-        moment = models.to_wib(day)
-        return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H.%M} WIB"
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def days_left_words(days: int | None) -> str:
-    if days is None:
-        return ""
-    if days < 0:
-        return f"terlambat {-days} hari"
-    if days == 0:
-        return "hari ini batas akhir (sisa 0 hari)"
-    return f"sisa {days} hari"
-
-
-def _me() -> User:
-    return current_user._get_current_object()
-
-
-def _scope() -> str | None:
-    """A verifikator with an office sees only that kecamatan; admins see the whole kabupaten."""
-    return current_user.kecamatan_scope if current_user.role == "verifikator" else None
 
 
 def _kecamatan_arg(value: str | None) -> str | None:
@@ -109,7 +56,7 @@ def _page_arg() -> int:
 @bp.get("/verifikasi")
 def queue():
     """Open cases by days left, most urgent (most overdue) first, then oldest submission."""
-    scope = _scope()
+    scope = desk.reviewer_scope()
     kecamatan = scope or _kecamatan_arg(request.args.get("kecamatan"))
     stage = request.args.get("tahap") or request.args.get("status")
     stage = stage if stage in STAGES else None
@@ -170,27 +117,10 @@ def queue():
 def _case_or_404(kode: str) -> Report:
     """The case with this code, if it exists and lies within the reviewer's kecamatan."""
     report = Report.by_code(kode)
-    scope = _scope()
+    scope = desk.reviewer_scope()
     if report is None or (scope and report.kecamatan_kode != scope):
         abort(404)
     return report
-
-
-def _region_names(*codes) -> dict[str, str]:
-    wanted = [c for c in codes if c]
-    return dict(Region.select(Region.kode, Region.nama).where(Region.kode.in_(wanted))
-                .tuples()) if wanted else {}
-
-
-def _family(no_kk: str, limit: int = 30) -> list:
-    """Everyone the register lists on this family card, with what each is enrolled in."""
-    return list(
-        Person.select(Person.nik, Person.nama, Scheme.kode.alias("skema"),
-                      Scheme.nama.alias("skema_nama"), Scheme.tingkat, Scheme.satuan)
-        .join(Enrolment, JOIN.LEFT_OUTER,
-              on=((Enrolment.person == Person.nik) & Enrolment.berakhir.is_null()))
-        .join(Scheme, JOIN.LEFT_OUTER, on=(Scheme.kode == Enrolment.scheme))
-        .where(Person.no_kk == no_kk).order_by(Person.nik).limit(limit).namedtuples())
 
 
 def nik_findings(report: Report, person: Person | None, today: datetime.date):
@@ -205,7 +135,7 @@ def nik_findings(report: Report, person: Person | None, today: datetime.date):
     info = {"lahir": born, "umur": age, "kelamin": "perempuan" if parsed.female else "laki-laki"}
     if report.kategori == "lansia-sebatang-kara" and age < 60:
         warnings.append(f"Dilaporkan sebagai lansia, tetapi menurut NIK umurnya {age} tahun "
-                        f"(lahir {format_date(born)}).")
+                        f"(lahir {desk.format_date(born)}).")
     elif age < 17 and report.kategori in ("kehilangan-penghasilan", "orang-tua-tunggal"):
         warnings.append(f"Kategori „{models.CATEGORIES.get(report.kategori)}“, tetapi menurut "
                         f"NIK umurnya baru {age} tahun.")
@@ -239,7 +169,7 @@ def _case_context(report: Report, **extra) -> dict:
     events = list(ReportEvent.select(ReportEvent, User).join(User, JOIN.LEFT_OUTER)
                   .where(ReportEvent.report == report).order_by(ReportEvent.at, ReportEvent.id))
     cards = [kk for kk in dict.fromkeys([person.no_kk if person else None, report.no_kk]) if kk]
-    names = _region_names(report.desa_kode, report.kecamatan_kode, report.kantor_kode,
+    names = desk.region_names(report.desa_kode, report.kecamatan_kode, report.kantor_kode,
                           person.desa_kode if person else None,
                           *(r.kantor_kode for r in reporters))
     info, warnings = nik_findings(report, person, today)
@@ -250,7 +180,7 @@ def _case_context(report: Report, **extra) -> dict:
     context = {
         "report": report, "person": person, "reporters": reporters, "events": events,
         "coverage": models.covering(report.nik, report.no_kk),
-        "families": [(kk, _family(kk)) for kk in cards], "names": names,
+        "families": [(kk, desk.family(kk)) for kk in cards], "names": names,
         "nik_info": info, "warnings": warnings, "today": today,
         "sisa": report.days_left, "schemes": _schemes() if report.status ==
         "menunggu-penilaian" else [],
@@ -265,81 +195,56 @@ def _case_context(report: Report, **extra) -> dict:
 
 
 def _render_case(report: Report, status: int = 200, **extra):
-    # Under htmx a failed form still answers 200: htmx 2 does not swap 4xx responses.
-    return page_or_fragment("review/case.html", "kasus", status=200 if wants_fragment()
-                            else status, no_store=True, **_case_context(report, **extra))
+    return page_or_fragment("review/case.html", "kasus", status=status, no_store=True,
+                            **_case_context(report, **extra))
 
 
 @bp.get("/verifikasi/<kode>")
 def case(kode):
     """Everything a reviewer needs to decide: subject, reporters, register, history."""
     if Report.by_code(kode) is None and objections.Objection.by_code(kode) is not None:
-        from views import objection_desk  # it imports this module
-
-        return objection_desk.case(kode)
+        # One address for every case code: an objection's page is the objection desk's view.
+        return current_app.view_functions["objection_desk.case"](kode)
     return _render_case(_case_or_404(kode))
-
-
-def _done(report: Report, notice: str):
-    """PRG without JavaScript; the updated case in place under htmx."""
-    if wants_fragment():
-        return _render_case(Report.get_by_id(report.id), notices=[notice])
-    flash(notice, "kasus")
-    return redirect(url_for("review.case", kode=report.kode), code=303)
 
 
 @bp.post("/verifikasi/<kode>/putusan")
 def decide(kode):
     """Decide a case: `layak` (enrol in a scheme) or `tidak-layak` (reason and note)."""
     report = _case_or_404(kode)
-    form = request.form
-    putusan = form.get("putusan", "")
-    catatan = form.get("catatan", "").strip()[:1000]
-    status, error, field = 422, None, None
-    try:
+    form, putusan, catatan = desk.decision_form()
+
+    def action():
         if putusan == "layak":
             skema = form.get("skema", "").strip()
-            no_kk = None
             if not skema:
-                error, field = "Pilih skema bantuan untuk orang yang layak.", "skema"
-            elif clean(form.get("no_kk")):
+                raise desk.FormProblem("Pilih skema bantuan untuk orang yang layak.", "skema")
+            no_kk = None
+            if clean(form.get("no_kk")):
                 try:
                     no_kk = parse_no_kk(form.get("no_kk"))
                 except NikError as exc:
-                    error, field = str(exc), "no_kk"
-            if error is None:
-                updated = decide_eligible(
-                    report, skema, _me(), no_kk=no_kk, catatan=catatan,
-                    delivery_days=int(current_app.config["DELIVERY_DAYS"]))
-                return _done(updated, f"Putusan tersimpan: layak, didaftarkan di "
-                                      f"{updated.skema_kode}. Bantuan harus disalurkan paling "
-                                      f"lambat {format_date(updated.tenggat)}.")
-        elif putusan == "tidak-layak":
+                    raise desk.FormProblem(str(exc), "no_kk") from None
+            updated = decide_eligible(report, skema, desk.me(), no_kk=no_kk, catatan=catatan,
+                                      delivery_days=int(current_app.config["DELIVERY_DAYS"]))
+            return updated, (f"Putusan tersimpan: layak, didaftarkan di {updated.skema_kode}. "
+                             "Bantuan harus disalurkan paling lambat "
+                             f"{desk.format_date(updated.tenggat)}.")
+        if putusan == "tidak-layak":
             alasan = form.get("alasan", "")
             if alasan not in models.REJECTION_REASONS:
-                error, field = "Pilih alasan tidak layak.", "alasan"
-            else:
-                decide_ineligible(report, alasan, _me(), catatan)
-                return _done(report, "Putusan tersimpan: tidak layak "
-                                     f"({models.REJECTION_REASONS[alasan].lower()}).")
-        else:
-            error = "Pilih putusan: layak atau tidak layak."
-    except CaseError as exc:
-        # A field problem is the reviewer's to fix (422); anything else is a conflict (409).
-        status, error, field = (422 if exc.field else 409), str(exc), exc.field
-    return _render_case(Report.get_by_id(report.id), status=status, error=error,
-                        error_field=field, error_form=putusan, form=form)
+                raise desk.FormProblem("Pilih alasan tidak layak.", "alasan")
+            decide_ineligible(report, alasan, desk.me(), catatan)
+            return report, ("Putusan tersimpan: tidak layak "
+                            f"({models.REJECTION_REASONS[alasan].lower()}).")
+        raise desk.FormProblem("Pilih putusan: layak atau tidak layak.")
+
+    return _decision(report, action, putusan, form)
 
 
-def _parse_day(value: str | None) -> datetime.date | None:
-    """`2020-05-17` from a date input, or `17-05-2020` / `17/05/2020` typed by hand."""
-    value = (value or "").strip()
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-        try:
-            return datetime.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
+def _decision(report: Report, action, form_name: str, form):
+    return desk.decision(action, render=_render_case, reload=lambda: Report.get_by_id(report.id),
+                    endpoint="review.case", category="kasus", form_name=form_name, form=form)
 
 
 @bp.post("/verifikasi/<kode>/salurkan")
@@ -347,19 +252,14 @@ def deliver(kode):
     """Record that the aid was handed over (today when no date is given)."""
     report = _case_or_404(kode)
     keterangan = request.form.get("keterangan", "").strip()[:500]
-    try:
-        raw = request.form.get("tanggal", "").strip()
-        day = _parse_day(raw) if raw else None
-        updated = record_delivery(report, _me(), day, keterangan)
-    except ValueError:
-        error, field = "Tanggal penyaluran tidak dapat dibaca. Tulis seperti 17-05-2020.", "tanggal"
-        status = 422
-    except CaseError as exc:
-        error, field, status = str(exc), exc.field, (422 if exc.field else 409)
-    else:
+
+    def action():
+        day = desk.typed_day(request.form.get("tanggal"),
+                        "Tanggal penyaluran tidak dapat dibaca. Tulis seperti 17-05-2020.")
+        updated = record_delivery(report, desk.me(), day, keterangan)
         when = ("tepat waktu" if updated.tepat_waktu else
                 f"terlambat {(updated.tanggal_salur - updated.tenggat).days} hari")
-        return _done(updated, f"Penyaluran tercatat pada {format_date(updated.tanggal_salur)} "
-                              f"({when}). Kasus ditutup.")
-    return _render_case(Report.get_by_id(report.id), status=status, error=error,
-                        error_field=field, error_form="salurkan", form=request.form)
+        return updated, ("Penyaluran tercatat pada "
+                         f"{desk.format_date(updated.tanggal_salur)} ({when}). Kasus ditutup.")
+
+    return _decision(report, action, "salurkan", request.form)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-from functools import wraps
 
 from flask import (
     Blueprint,
@@ -22,51 +21,47 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-import rice
-import rice_import
-import rice_progress
-from app import csrf
-from models import Person, Scheme, today
-from rice import Batch, CookingTest, Handover, Programme, Return, RiceError
-from views import page_or_fragment
-from views.review import format_date
-from views.rice_chart import daily_chart
+from extensions import csrf
+from formats import number, parse_date, today
+from models import Person, Scheme
+from rice import distribution, handovers
+from rice import progress as rice_progress
+from rice.chart import daily_chart
+from rice.models import (
+    MAX_STAGES,
+    RETURN_REASONS,
+    TEST_RESULTS,
+    Batch,
+    CookingTest,
+    Family,
+    Handover,
+    Programme,
+    Return,
+    RiceError,
+    Stage,
+    format_kg,
+)
+from web.desk import format_date
+from web.fragments import page_or_fragment
+from web.gates import roles
 
-bp = Blueprint("rice", __name__, url_prefix="/beras", cli_group=None)
-bp.cli.add_command(rice_import.import_handovers_command)
+bp = Blueprint("rice", __name__, url_prefix="/beras")
 
 STAFF = ("petugas", "verifikator", "admin")
-RETURN_DAYS = 7  # returns still open after this many days are flagged (RICE_RETURN_DAYS)
 UPLOAD_LIMIT = 256 * 1024 * 1024  # a CSV of 2,000,000 hand-overs is about 90 MB
 SHOWN_PROBLEMS = 200
 
 
-@bp.record_once
-def _settings(state):
-    config = state.app.config
-    config.setdefault("RICE_RETURN_DAYS", int(os.environ.get("RICE_RETURN_DAYS", RETURN_DAYS)))
 
 
-def roles(*allowed):
-    """Signed-in staff with one of these roles; others are sent to sign in, or refused."""
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
-            if current_user.role not in allowed:
-                return render_template(
-                    "errors/error.html", code=403, title="Tidak diizinkan",
-                    message="Halaman ini bukan untuk peran akun Anda."), 403
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
+
+def helpers():
+    """What the rice pages' templates use (this blueprint's and the counter's)."""
+    return {"tanggal": format_date, "kg": format_kg, "angka": number,
+            "REASONS": RETURN_REASONS, "RESULTS": TEST_RESULTS}
 
 
-@bp.context_processor
-def _helpers():
-    return {"tanggal": format_date, "kg": rice.format_kg, "angka": rice.number,
-            "REASONS": rice.RETURN_REASONS, "RESULTS": rice.TEST_RESULTS}
+bp.context_processor(helpers)
 
 
 def programme_or_404(programme_id: int) -> Programme:
@@ -95,9 +90,9 @@ def _programme_form(form) -> tuple[dict, dict]:
               "gudang": form.get("gudang", "")}
     errors = {}
     count = values["jumlah_tahap"].strip()
-    stages = int(count) if count.isdigit() and 1 <= int(count) <= rice.MAX_STAGES else None
+    stages = int(count) if count.isdigit() and 1 <= int(count) <= MAX_STAGES else None
     if stages is None:
-        errors["jumlah_tahap"] = f"Jumlah tahap harus angka 1 sampai {rice.MAX_STAGES}."
+        errors["jumlah_tahap"] = f"Jumlah tahap harus angka 1 sampai {MAX_STAGES}."
     values["stages"] = stages or 3
     values["rencana"] = [form.get(f"rencana_{i}", "") for i in range(1, values["stages"] + 1)]
     return values, errors
@@ -109,24 +104,24 @@ def new():
     """Create a programme: scheme, stages, kg per stage, warehouse, planned dates."""
     values, errors = _programme_form(request.form if request.method == "POST" else {})
     if request.method == "POST" and request.form.get("aksi") != "tahap" and not errors:
-        dates = [rice.parse_date(v) for v in values["rencana"]]
+        dates = [parse_date(v) for v in values["rencana"]]
         for i, day in enumerate(dates, start=1):
             if day is None:
                 errors.setdefault(f"rencana_{i}", f"Isi tanggal rencana tahap {i}, misalnya "
                                                   "12-05-2020.")
         try:
-            gram = rice.parse_kg(values["kg"], "Jumlah beras per tahap")
+            gram = distribution.parse_kg(values["kg"], "Jumlah beras per tahap")
         except RiceError as exc:
             errors["kg"] = str(exc)
         if not errors:
             try:
-                programme = rice.create_programme(
+                programme = distribution.create_programme(
                     values["nama"], values["skema"], values["stages"], gram, values["gudang"],
                     dates, current_user._get_current_object())
             except RiceError as exc:
                 errors[exc.field if exc.field != "rencana" else "rencana_1"] = str(exc)
             else:
-                flash(f"Program dibuat. {rice.number(programme.family_count())} keluarga "
+                flash(f"Program dibuat. {number(programme.family_count())} keluarga "
                       f"penerima {programme.skema_kode} masuk daftar.")
                 return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
     schemes = (Scheme.select().where(Scheme.satuan == "keluarga", Scheme.aktif == True)
@@ -145,7 +140,7 @@ def programme(programme_id):
                  .where(Batch.programme == programme.id)
                  .order_by(CookingTest.tanggal.desc(), CookingTest.id.desc()).limit(50))
     return render_template("rice/programme.html", programme=programme, batches=batches,
-                           tests=tests, stages=list(programme.stages.order_by(rice.Stage.tahap)),
+                           tests=tests, stages=list(programme.stages.order_by(Stage.tahap)),
                            families=programme.family_count())
 
 
@@ -155,7 +150,7 @@ def sync(programme_id):
     """Bring the family list up to date with the register (families enrolled since)."""
     programme = programme_or_404(programme_id)
     added = programme.sync_families()
-    flash(f"Daftar penerima diperbarui: {rice.number(added)} keluarga baru masuk daftar.")
+    flash(f"Daftar penerima diperbarui: {number(added)} keluarga baru masuk daftar.")
     return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
 
 
@@ -174,9 +169,9 @@ def cooking_test(programme_id):
     if request.method == "POST":
         tahap = values["tahap"]
         try:
-            test = rice.record_test(
+            test = distribution.record_test(
                 programme, int(tahap) if tahap.isdigit() else 0, values["batch"],
-                values["gudang"], rice.parse_date(values["tanggal"]), values["tempat"],
+                values["gudang"], parse_date(values["tanggal"]), values["tempat"],
                 values["hadir"], values["hasil"], values["catatan"],
                 current_user._get_current_object())
         except RiceError as exc:
@@ -184,7 +179,7 @@ def cooking_test(programme_id):
         else:
             batch = test.batch
             flash(f"Uji tanak batch {batch.kode} tahap {batch.tahap} dicatat: "
-                  f"{rice.TEST_RESULTS[test.hasil].lower()}. Status batch: "
+                  f"{TEST_RESULTS[test.hasil].lower()}. Status batch: "
                   f"{batch.status_label.lower()}.")
             return redirect(url_for("rice.programme", programme_id=programme.id), code=303)
     return render_template("rice/test.html", programme=programme, values=values, errors=errors)
@@ -206,14 +201,14 @@ def returns(programme_id):
     """Returns of rice, oldest open first; those open too long are flagged."""
     programme = programme_or_404(programme_id)
     only_open = request.args.get("status") == "terbuka"
-    rows = list(rice.returns_of(programme, only_open).limit(500))
+    rows = list(distribution.returns_of(programme, only_open).limit(500))
     cards = {r.handover.no_kk for r in rows}
     names = {}
     if cards:
-        for family in rice.Family.select(rice.Family.no_kk, Person.nama).join(
-                Person, on=(Person.nik == rice.Family.nik)).where(
-                rice.Family.programme == programme.id,
-                rice.Family.no_kk.in_(list(cards))).namedtuples():
+        for family in Family.select(Family.no_kk, Person.nama).join(
+                Person, on=(Person.nik == Family.nik)).where(
+                Family.programme == programme.id,
+                Family.no_kk.in_(list(cards))).namedtuples():
             names[family.no_kk] = family.nama
     batches = {}
     for batch in programme.cleared_batches():
@@ -235,16 +230,16 @@ def replace(programme_id, return_id):
         abort(404)
     batch = request.form.get("batch", "")
     try:
-        rice.record_replacement(ret, int(batch) if batch.isdigit() else None,
+        distribution.record_replacement(ret, int(batch) if batch.isdigit() else None,
                                 request.form.get("catatan", ""),
                                 current_user._get_current_object())
-        flash(f"Penggantian {rice.format_kg(ret.gram)} untuk tahap {ret.handover.tahap} "
+        flash(f"Penggantian {format_kg(ret.gram)} untuk tahap {ret.handover.tahap} "
               "dicatat; pengembalian ini selesai.")
     except RiceError as exc:
         flash(str(exc), "galat")
     back = request.form.get("kembali")
     if back == "loket":
-        return redirect(url_for("rice.counter", programme_id=programme.id), code=303)
+        return redirect(url_for("rice_counter.counter", programme_id=programme.id), code=303)
     return redirect(url_for("rice.returns", programme_id=programme.id), code=303)
 
 
@@ -267,7 +262,7 @@ def upload(programme_id):
         else:
             stream = io.TextIOWrapper(file.stream, encoding="utf-8-sig", newline="")
             try:
-                result = rice_import.import_handovers(
+                result = handovers.import_handovers(
                     programme, stream, skip_invalid=bool(request.form.get("lewati")),
                     sumber=f"impor:{os.path.basename(file.filename)}"[:200],
                     petugas_id=current_user.id)
@@ -276,5 +271,3 @@ def upload(programme_id):
     return render_template("rice/import.html", programme=programme, result=result,
                            error=error, shown=SHOWN_PROBLEMS)
 
-
-from views import rice_counter  # noqa: E402,F401  (the counter's routes join this blueprint)

@@ -7,18 +7,31 @@ session, its card number sealed. The rule against a second hand-over is the data
 """
 from __future__ import annotations
 
-from flask import flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user
 
-import rice
-import rice_progress
-from forms import open_nik, seal_nik
-from models import Person, mask_name, to_wib
+from formats import mask_name, to_wib, today
+from models import Person
 from nik import NikError, clean, parse_no_kk
-from rice import AlreadyHandedOver, Batch, Family, Handover, RiceError
-from views import page_or_fragment
-from views.review import format_date
-from views.rice import bp, programme_or_404, roles
+from rice import distribution
+from rice import progress as rice_progress
+from rice.models import (
+    RETURN_REASONS,
+    AlreadyHandedOver,
+    Batch,
+    Family,
+    Handover,
+    RiceError,
+    format_kg,
+)
+from views.rice import helpers, programme_or_404
+from web.desk import format_date
+from web.forms import open_nik, seal_nik
+from web.fragments import page_or_fragment
+from web.gates import roles
+
+bp = Blueprint("rice_counter", __name__, url_prefix="/beras")
+bp.context_processor(helpers)
 
 SETTINGS, FAMILY = "beras_loket", "beras_keluarga"
 COUNTER_ROLES = ("petugas", "admin")
@@ -42,7 +55,7 @@ def _family(programme) -> tuple[Family | None, str | None]:
 
 
 def _back(programme):
-    return redirect(url_for("rice.counter", programme_id=programme.id), code=303)
+    return redirect(url_for("rice_counter.counter", programme_id=programme.id), code=303)
 
 
 @bp.get("/<int:programme_id>/loket")
@@ -87,7 +100,7 @@ def configure(programme_id):
     elif batch is None or batch.program_id != programme.id:
         problem = "Pilih batch beras yang dibagikan di loket ini."
     else:
-        problem = rice.batch_problem(batch, programme, batch.tahap, rice.today())
+        problem = distribution.batch_problem(batch, programme, batch.tahap, today())
     if problem:
         flash(problem, "galat")
     else:
@@ -108,9 +121,9 @@ def lookup(programme_id):
             raise RiceError(f"Ketik 16 angka NIK atau No. KK (yang diketik {len(number)} "
                             "tanda).")
         if Person.get_or_none(Person.nik == number) is not None:
-            family, by_nik = rice.find_family(programme, nik=number), number
+            family, by_nik = distribution.find_family(programme, nik=number), number
         else:
-            family, by_nik = rice.find_family(programme, no_kk=parse_no_kk(number)), None
+            family, by_nik = distribution.find_family(programme, no_kk=parse_no_kk(number)), None
     except (RiceError, NikError) as exc:
         flash(str(exc), "galat")
         return _back(programme)
@@ -133,7 +146,7 @@ def hand_over(programme_id):
         flash("Pengaturan loket baru saja berubah; periksa lagi tahap yang diserahkan.", "galat")
         return _back(programme)
     try:
-        done = rice.hand_over(programme, settings["tahap"], family.no_kk, settings["batch"],
+        done = distribution.hand_over(programme, settings["tahap"], family.no_kk, settings["batch"],
                               petugas=current_user._get_current_object(),
                               titik=settings["titik"], nik_pengambil=by_nik)
     except AlreadyHandedOver as exc:
@@ -170,15 +183,15 @@ def record_return(programme_id):
         flash("Pengembalian hanya untuk tahap yang sudah diterima keluarga ini.", "galat")
         return _back(programme)
     try:
-        gram = rice.parse_kg(request.form.get("kg"), "Jumlah yang dikembalikan")
-        ret = rice.record_return(handover, gram, request.form.get("alasan", ""),
+        gram = distribution.parse_kg(request.form.get("kg"), "Jumlah yang dikembalikan")
+        ret = distribution.record_return(handover, gram, request.form.get("alasan", ""),
                                  request.form.get("catatan", ""),
                                  current_user._get_current_object())
     except RiceError as exc:
         flash(str(exc), "galat")
     else:
-        flash(f"Pengembalian {rice.format_kg(ret.gram)} tahap {handover.tahap} dicatat "
-              f"({rice.RETURN_REASONS[ret.alasan].lower()}); menunggu penggantian.")
+        flash(f"Pengembalian {format_kg(ret.gram)} tahap {handover.tahap} dicatat "
+              f"({RETURN_REASONS[ret.alasan].lower()}); menunggu penggantian.")
     return _back(programme)
 
 

@@ -7,11 +7,9 @@ button nor a reload shows the previous person's data or submits their report twi
 from __future__ import annotations
 
 import secrets
-from functools import wraps
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -20,13 +18,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user
 from peewee import OperationalError
 
-import casework
 import models
-from forms import CheckForm, ReportForm, open_nik, seal_nik
-from security import limits_for_check, limits_for_report
+from cases import casework
 from views.reports import (
     BUSY,
     no_store,
@@ -36,25 +31,19 @@ from views.reports import (
     submit,
     wants_prefill,
 )
+from web.forms import CheckForm, ReportForm, open_nik, seal_nik
+from web.gates import roles
+from web.limits import limits_for_check, limits_for_report
 
 bp = Blueprint("staff", __name__)
 
 CHECK, ONCE, RECEIPT = "kios_cek", "kios_sekali", "kios_terima"
 
 
-def petugas_required(view):
-    """Signed-in office staff only; others are sent to sign in, or refused."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        if current_user.role != "petugas":
-            return render_template(
-                "errors/error.html", code=403, title="Khusus petugas kantor",
-                message="Kios pelayanan hanya untuk akun petugas kantor desa/kelurahan "
-                        "atau kecamatan."), 403
-        return view(*args, **kwargs)
-    return wrapped
+petugas_required = roles(
+    "petugas", title="Khusus petugas kantor",
+    message="Kios pelayanan hanya untuk akun petugas kantor desa/kelurahan atau kecamatan.")
+"""Signed-in office staff only; others are sent to sign in, or refused."""
 
 
 def clear_kiosk() -> None:

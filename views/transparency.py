@@ -3,7 +3,6 @@ and following an objection by its code."""
 from __future__ import annotations
 
 import math
-import os
 import re
 
 from flask import (
@@ -23,24 +22,18 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 import models
-import objections
-from app import limiter
-from casework import CaseError
-from forms import _max_chars, _phone, _strip, region_code
+from cases import objections
+from cases.casework import CaseError
+from extensions import limiter
 from models import Enrolment, Person, Region, Scheme
-from security import is_kiosk, key_ip, key_overall
+from web.forms import _max_chars, _phone, _strip, region_code
+from web.limits import is_kiosk, key_ip, key_overall
 
 bp = Blueprint("transparency", __name__)
 
 PAGE_SIZE = 40  # rows per screen page and per printed A4 sheet
 JUST_SENT = "sanggahan_baru"
 # Settings (overridable in instance/config.py or the environment under the same name).
-DEFAULTS = {
-    "RATELIMIT_SANGGAH_IP": "10 per hour;30 per day",
-    "RATELIMIT_SANGGAH_ALL": "300 per hour",
-    "SANGGAH_PER_HARI": 3,  # objections per objector (phone number) per WIB day
-}
-
 
 _RT_RW = (re.compile(r"\bRT\s*/\s*RW\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I),
           re.compile(r"\bRT\.?\s*:?\s*0*(\d{1,3})\s*[/,.]?\s*RW\.?\s*:?\s*0*(\d{1,3})", re.I),
@@ -70,14 +63,6 @@ def listed_in(desa: str):
             .join(Person).switch(Enrolment).join(Scheme)
             .where(Person.desa == desa, Enrolment.berakhir.is_null())
             .order_by(Person.nama, Enrolment.id))
-
-
-@bp.record_once
-def _settings(state):
-    config = state.app.config
-    for name, default in DEFAULTS.items():
-        value = os.environ.get(name, default)
-        config.setdefault(name, int(value) if str(value).isdigit() else value)
 
 
 def _setting(name: str):

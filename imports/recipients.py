@@ -9,33 +9,26 @@ How it stays fast and lean on 2,000,000-row files:
 - A valid row is kept as one compact string, and the strings are sorted by NIK: duplicate NIKs
   end up side by side (no set of two million NIKs), and the register's primary-key B-tree gets
   appends instead of random inserts (about twice as fast on SQLite).
-- The rules (one scheme per NIK, the family rule) and the writing live in bulk.py.
+- The rules (one scheme per NIK, the family rule) and the writing live in bulk.py; reading the
+  CSV (separator, header, line numbers) in readers.py, shared with the rice hand-over import.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 
-import click
-
-import bulk
 import models
-from bulk import LINE_BASE, SEP, Cancelled, Problem
-from nik import PROVINCES, NikError, parse_nik, parse_no_kk
+from imports import bulk
+from imports.bulk import LINE_BASE, SEP, Cancelled, Problem
+from imports.readers import KK_SHAPE, NIK_SHAPE, CsvReader, FileResult, open_csv
+from imports.readers import read_text as read_text  # tests and callers find it here too
+from nik import NikError, parse_nik, parse_no_kk
 
 HEADER = ("nik", "no_kk", "nama", "alamat", "kode_desa", "skema")
 MAX_NAMA, MAX_ALAMAT = 150, 300
 REPORT_EVERY = 20_000  # rows between two progress calls
-_PROVINCE = "(?:" + "|".join(f"{p:02d}" for p in sorted(PROVINCES)) + ")"
-# Digits only ([0-9]: `\d` would accept other scripts' digits), a known province, serial > 0.
-_NIK_SHAPE = re.compile(_PROVINCE + "[0-9]{10}(?!0000)[0-9]{4}").fullmatch
-_KK_SHAPE = re.compile(_PROVINCE + "[0-9]{14}").fullmatch
 
 # progress(phase, done, total) -> True to cancel. Phases: "membaca" (reading and checking rows;
 # total 0 = not known yet), "memeriksa" (the rules against the register), "menulis" (writing).
@@ -43,21 +36,12 @@ Progress = Callable[[str, int, int], "bool | None"]
 
 
 @dataclass
-class ImportResult:
-    rows: int = 0  # data rows read (not the header, not blank lines)
-    problems: list[Problem] = field(default_factory=list)
+class ImportResult(FileResult):
     people_added: int = 0
     people_updated: int = 0
     people_unchanged: int = 0
     enrolled: int = 0
     already_enrolled: int = 0  # rows whose NIK already has this very scheme: nothing to do
-    skipped: int = 0  # rows with a problem (left out with skip_invalid)
-    written: bool = False
-    cancelled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.written and not self.problems
 
 
 def import_register(source, *, skip_invalid: bool = False, progress: Progress | None = None,
@@ -69,7 +53,7 @@ def import_register(source, *, skip_invalid: bool = False, progress: Progress | 
     recorded on each new enrolment (default "impor:<file name>").
     """
     if isinstance(source, str | os.PathLike):
-        with open(source, encoding="utf-8-sig", newline="") as stream:
+        with open_csv(source) as stream:
             return import_register(stream, skip_invalid=skip_invalid, progress=progress,
                                    sumber=sumber or f"impor:{os.path.basename(source)}")
     report = progress or (lambda phase, done, total: None)
@@ -84,8 +68,7 @@ def import_register(source, *, skip_invalid: bool = False, progress: Progress | 
                                  sumber=sumber or "impor")
     except Cancelled:
         result.cancelled, result.written = True, False
-    result.problems.sort(key=lambda p: p.line)
-    result.skipped = len({p.line for p in result.problems if p.line})
+    result.finish()
     return result
 
 
@@ -107,45 +90,19 @@ def _read(stream, result: ImportResult, report):
     """
     villages, kecamatan, schemes = _reference()
     active = {kode for kode, aktif in schemes.items() if aktif}
-    header = stream.readline().lstrip("\ufeff")  # spreadsheets often save a byte-order mark
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    names = [h.strip().lower() for h in next(csv.reader([header], delimiter=delimiter), [])]
-    missing = [h for h in HEADER if h not in names]
-    if missing:
-        result.problems.append(Problem(1, "Baris judul harus berisi kolom " + ",".join(HEADER)
-                                       + "; tidak ada: " + ", ".join(missing) + "."))
+    reader = CsvReader(stream)
+    problem = reader.header_problem(HEADER)
+    if problem:
+        result.problems.append(problem)
         return None
-    width, pick = len(names), itemgetter(*(names.index(h) for h in HEADER))
+    pick = itemgetter(*(reader.names.index(h) for h in HEADER))
     valid_dates: set[str] = set()  # DDMMYY parts of NIKs that parse_nik accepted
     rows, candidates = [], []
     add_row, add_candidate, problems = rows.append, candidates.append, result.problems
-    line, count = 1, 0
-    for text in stream:
-        line += 1
-        first = line
-        if '"' in text or SEP in text:
-            while text.count('"') % 2:  # a quoted field runs on over the next line
-                more = stream.readline()
-                if not more:
-                    break
-                text, line = text + more, line + 1
-            fields = [" ".join(f.split()) for f in
-                      next(csv.reader([text], delimiter=delimiter), [])]
-        else:
-            fields = text.rstrip("\r\n").split(delimiter)
-        if len(fields) != width:
-            if not "".join(fields).strip():
-                continue  # a blank line
-            count += 1
-            problems.append(Problem(first, f"Baris ini berisi {len(fields)} kolom; seharusnya "
-                                           f"{width} seperti baris judul."))
-            continue
-        count += 1
-        if not count % REPORT_EVERY and report("membaca", count, 0):
-            raise Cancelled
+    for first, fields in reader.records(problems, report, REPORT_EVERY):
         nik, no_kk, nama, alamat, desa, skema = pick(fields)
         nama, alamat = nama.strip(), alamat.strip()
-        if not (_NIK_SHAPE(nik) and nik[6:12] in valid_dates and _KK_SHAPE(no_kk)
+        if not (NIK_SHAPE(nik) and nik[6:12] in valid_dates and KK_SHAPE(no_kk)
                 and nama and len(nama) <= MAX_NAMA and len(alamat) <= MAX_ALAMAT
                 and desa in villages and (not skema or skema in active)):
             nik, no_kk, desa, skema, messages = _check_row(
@@ -158,7 +115,7 @@ def _read(stream, result: ImportResult, report):
         add_row(SEP.join((nik, at, no_kk, skema, desa, nama, alamat)))
         if skema:
             add_candidate(SEP.join((no_kk, at, nik, skema)))
-    result.rows = count
+    result.rows = count = reader.count
     report("membaca", count, count)
     return rows, candidates
 
@@ -218,49 +175,3 @@ def _drop_duplicates(rows: list, result: ImportResult) -> set[str]:
             previous, first = row[:16], row[17:27]
     return removed
 
-
-def read_text(text: str) -> io.StringIO:
-    """A text stream for import_register from a string (tests, small uploads)."""
-    return io.StringIO(text, newline="")
-
-
-def _number(n: int) -> str:
-    return f"{n:,}".replace(",", ".")  # Indonesian digit grouping: 2.000.000
-
-
-def print_progress(every: int = 200_000) -> Progress:
-    """A progress callback for the command line: a line on stderr at most every `every` rows
-    of each phase, so small files stay quiet."""
-    shown: dict[str, int] = {}
-
-    def progress(phase: str, done: int, total: int) -> None:
-        final = bool(total) and done == total
-        if (done - shown.get(phase, 0) >= every and not final) or (
-                final and phase in shown and shown[phase] != done):
-            shown[phase] = done
-            of = f" dari {_number(total)}" if total else ""
-            click.echo(f"{phase}: {_number(done)}{of} baris", err=True)
-
-    return progress
-
-
-@click.command("import-data")
-@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-@click.option("--skip-invalid", is_flag=True,
-              help="Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati.")
-def import_data(path, skip_invalid):
-    """Import a recipient list (CSV: nik,no_kk,nama,alamat,kode_desa,skema)."""
-    with models.db.connection_context():
-        result = import_register(path, skip_invalid=skip_invalid, progress=print_progress())
-    for problem in result.problems:
-        click.echo(str(problem))
-    if not result.written:
-        click.echo(f"Impor dibatalkan: {_number(len(result.problems))} masalah pada "
-                   f"{_number(result.skipped)} baris. Tidak ada data yang disimpan.")
-        sys.exit(1)
-    click.echo(
-        f"Impor selesai: {_number(result.rows)} baris. Penduduk: {_number(result.people_added)} "
-        f"baru, {_number(result.people_updated)} diperbarui, "
-        f"{_number(result.people_unchanged)} tidak berubah. Kepesertaan: "
-        f"{_number(result.enrolled)} baru, {_number(result.already_enrolled)} sudah ada."
-        + (f" {_number(result.skipped)} baris bermasalah dilewati." if result.skipped else ""))

@@ -7,33 +7,31 @@ stage (in the file and against the database). A row that repeats an imported han
 date, batch and distribution point) changes nothing, so re-importing a file is harmless; a row for
 a family already served at a counter is refused.
 
-Built like the register import (importer.py, bulk.py): rows checked against reference data read
-once, kept as compact sorted strings, then one transaction of DB-API executemany calls.
+Built like the register import (recipients.py, bulk.py; the CSV read by readers.py): rows checked
+against reference data read once, kept as compact sorted strings, then one transaction of DB-API
+executemany calls.
 
 CSV columns: no_kk, tahap, tanggal, batch; optional titik (distribution point) and nik (who
 collected; with no_kk empty it also finds the family through the register).
 """
 from __future__ import annotations
 
-import csv
 import datetime
 import os
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import click
 import peewee
 from peewee import IntegrityError, SqliteDatabase
 
-import bulk
 import models
-import rice
-from bulk import BATCH, LINE_BASE, REBUILD_AT, SEP, Cancelled, Problem
-from importer import _NIK_SHAPE, print_progress
+from formats import parse_date as _parse_date
+from imports import bulk
+from imports.bulk import BATCH, LINE_BASE, REBUILD_AT, SEP, Cancelled, Problem
+from imports.readers import NIK_SHAPE, CsvReader, FileResult, open_csv
 from nik import NikError, parse_nik, parse_no_kk
-from rice import Programme, number
-from rice import parse_date as _parse_date
+from rice.distribution import batch_code, batch_problem
+from rice.models import BIG_CHANGE, Batch, Programme, refresh_statistics
 
 REQUIRED = ("no_kk", "tahap", "tanggal", "batch")
 OPTIONAL = ("titik", "nik")
@@ -43,18 +41,9 @@ Progress = Callable[[str, int, int], "bool | None"]
 
 
 @dataclass
-class HandoverImportResult:
-    rows: int = 0
-    problems: list[Problem] = field(default_factory=list)
+class HandoverImportResult(FileResult):
     added: int = 0
     already: int = 0  # rows imported before (same date, batch and point): nothing to do
-    skipped: int = 0  # rows with a problem (left out with skip_invalid)
-    written: bool = False
-    cancelled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.written and not self.problems
 
 
 def import_handovers(programme: Programme, source, *, skip_invalid: bool = False,
@@ -62,7 +51,7 @@ def import_handovers(programme: Programme, source, *, skip_invalid: bool = False
                      petugas_id: int | None = None) -> HandoverImportResult:
     """Import hand-overs for `programme` from a path or a text stream; see the module doc."""
     if isinstance(source, str | os.PathLike):
-        with open(source, encoding="utf-8-sig", newline="") as stream:
+        with open_csv(source) as stream:
             return import_handovers(programme, stream, skip_invalid=skip_invalid,
                                     progress=progress, petugas_id=petugas_id,
                                     sumber=sumber or f"impor:{os.path.basename(source)}")
@@ -77,8 +66,7 @@ def import_handovers(programme: Programme, source, *, skip_invalid: bool = False
                              sumber=(sumber or "impor")[:200], petugas_id=petugas_id)
     except Cancelled:
         result.cancelled, result.written = True, False
-    result.problems.sort(key=lambda p: p.line)
-    result.skipped = len({p.line for p in result.problems if p.line})
+    result.finish()
     return result
 
 
@@ -97,7 +85,7 @@ class _Checker:
         for tahap in programme.stage_numbers:
             self.stages[str(tahap)] = self.stages[f"{tahap:02d}"] = tahap
         self.batches = {(b.tahap, b.kode): b for b in
-                        rice.Batch.select().where(rice.Batch.programme == programme.id)}
+                        Batch.select().where(Batch.programme == programme.id)}
         self.cleared = {key: (str(b.id), b.lulus_tanggal.isoformat())
                         for key, b in self.batches.items() if b.status == "layak"}
         self.today = models.today()
@@ -116,7 +104,7 @@ class _Checker:
                                          else None)
         cleared = self.cleared.get((t, batch))
         if (kec and day and cleared and day >= cleared[1] and len(titik) <= 150
-                and (not nik or (_NIK_SHAPE(nik) and nik[6:12] in self.nik_dates))):
+                and (not nik or (NIK_SHAPE(nik) and nik[6:12] in self.nik_dates))):
             return SEP.join((no_kk, f"{t:02d}", str(LINE_BASE + line), day, cleared[0], kec,
                              titik, nik))
         messages = self._messages(no_kk, tahap, tanggal, batch, titik, nik)
@@ -125,7 +113,7 @@ class _Checker:
             return None
         # Valid once cleaned (spaces in the numbers, a batch code typed in lower case).
         no_kk, t = parse_no_kk(no_kk), self.stages[tahap]
-        found = self.batches[(t, rice.batch_code(batch))]
+        found = self.batches[(t, batch_code(batch))]
         return SEP.join((no_kk, f"{t:02d}", str(LINE_BASE + line),
                          _parse_date(tanggal).isoformat(), str(found.id), self.families[no_kk],
                          titik, parse_nik(nik).nik if nik else ""))
@@ -163,7 +151,7 @@ class _Checker:
             elif day > self.today:
                 messages.append(f"Tanggal {tanggal} belum terjadi.")
                 day = None
-        kode = rice.batch_code(batch)
+        kode = batch_code(batch)
         if not kode:
             messages.append("Kode batch wajib diisi.")
         elif t is not None:
@@ -172,7 +160,7 @@ class _Checker:
                 messages.append(f"Batch {kode} tidak dikenal untuk tahap {t}: catat dulu uji "
                                 "tanaknya.")
             elif day is not None:
-                problem = rice.batch_problem(found, self.programme, t, day)
+                problem = batch_problem(found, self.programme, t, day)
                 if problem:
                     messages.append(problem)
         if len(titik) > 150:
@@ -183,46 +171,19 @@ class _Checker:
 
 def _read(programme: Programme, stream, result, report) -> list[str] | None:
     """Check every row in file order; the compact rows, or None for a bad header."""
-    header = stream.readline().lstrip("\ufeff")
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    names = [h.strip().lower() for h in next(csv.reader([header], delimiter=delimiter), [])]
-    missing = [h for h in REQUIRED if h not in names]
-    if missing:
-        result.problems.append(Problem(1, "Baris judul harus berisi kolom " + ",".join(REQUIRED)
-                                       + " (boleh ditambah titik,nik); tidak ada: "
-                                       + ", ".join(missing) + "."))
+    reader = CsvReader(stream)
+    problem = reader.header_problem(REQUIRED, " (boleh ditambah titik,nik)")
+    if problem:
+        result.problems.append(problem)
         return None
+    names = reader.names
     columns = [names.index(h) for h in REQUIRED] + [
         names.index(h) if h in names else None for h in OPTIONAL]
-    width = len(names)
     checker = _Checker(programme)
     rows: list[str] = []
     pending: list[tuple] = []  # rows naming the family by a member's NIK only
     add, problems = rows.append, result.problems
-    line, count = 1, 0
-    for text in stream:
-        line += 1
-        first = line
-        if '"' in text or SEP in text:
-            while text.count('"') % 2:  # a quoted field runs on over the next line
-                more = stream.readline()
-                if not more:
-                    break
-                text, line = text + more, line + 1
-            fields = [" ".join(f.split()) for f in
-                      next(csv.reader([text], delimiter=delimiter), [])]
-        else:
-            fields = text.rstrip("\r\n").split(delimiter)
-        if len(fields) != width:
-            if not "".join(fields).strip():
-                continue
-            count += 1
-            problems.append(Problem(first, f"Baris ini berisi {len(fields)} kolom; seharusnya "
-                                           f"{width} seperti baris judul."))
-            continue
-        count += 1
-        if not count % BATCH and report("membaca", count, 0):
-            raise Cancelled
+    for first, fields in reader.records(problems, report, BATCH):
         no_kk, tahap, tanggal, batch, titik, nik = (
             fields[i].strip() if i is not None else "" for i in columns)
         if not no_kk and nik:
@@ -249,7 +210,7 @@ def _read(programme: Programme, stream, result, report) -> list[str] | None:
                               problems)
             if row is not None:
                 add(row)
-    result.rows = count
+    result.rows = count = reader.count
     report("membaca", count, count)
     return rows
 
@@ -372,33 +333,7 @@ def _write(programme, rows, refused, result, report, sumber, petugas_id) -> None
         cursor.executemany(insert, batch)
     for statement in rebuild:
         db.execute_sql(statement)
-    if total >= rice.BIG_CHANGE:
-        rice.refresh_statistics("serah_beras")
+    if total >= BIG_CHANGE:
+        refresh_statistics("serah_beras")
     result.added, result.written = total, True
     report("menulis", total, total)
-
-
-@click.command("import-handovers")
-@click.argument("programme_id", metavar="PROGRAMME_ID", type=int)
-@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-@click.option("--skip-invalid", is_flag=True,
-              help="Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati.")
-def import_handovers_command(programme_id, path, skip_invalid):
-    """Import rice hand-overs (CSV: no_kk,tahap,tanggal,batch[,titik,nik]) into a programme."""
-    with models.db.connection_context():
-        programme = Programme.get_or_none(Programme.id == programme_id)
-        if programme is None:
-            raise click.ClickException(f"Program beras nomor {programme_id} tidak ada.")
-        result = import_handovers(programme, path, skip_invalid=skip_invalid,
-                                  progress=print_progress())
-    for problem in result.problems:
-        click.echo(str(problem))
-    if not result.written:
-        click.echo(f"Impor dibatalkan: {number(len(result.problems))} masalah pada "
-                   f"{number(result.skipped)} baris. Tidak ada data yang disimpan.")
-        sys.exit(1)
-    click.echo(f"Impor selesai: {number(result.rows)} baris. Penyerahan baru: "
-               f"{number(result.added)} ({rice.format_kg(result.added * programme.gram_per_tahap)})"
-               f", sudah tercatat sebelumnya: {number(result.already)}."
-               + (f" {number(result.skipped)} baris bermasalah dilewati." if result.skipped
-                  else ""))

@@ -1,7 +1,7 @@
 """Bulk changes to the register for the import: the rules applied row by row with facts read in
 bulk, then one transaction of DB-API executemany calls (never a Peewee object per row).
 
-Rows and candidates come from importer._read as compact strings (fields joined by SEP):
+Rows and candidates come from recipients._read as compact strings (fields joined by SEP):
 rows "NIK|LINE|NO_KK|SKEMA|DESA|NAMA|ALAMAT", sorted by NIK (None for a removed duplicate);
 candidates "NO_KK|LINE|NIK|SKEMA", sorted by family card then line. LINE is LINE_BASE + line.
 """

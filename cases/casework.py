@@ -11,21 +11,16 @@ import secrets
 from peewee import IntegrityError
 
 import models
+from errors import RuleError
+from formats import to_wib
 from models import Person, Report, Reporter, ReportEvent, User
 
 # No O/0 or I/1: easy to read aloud and to type on a phone keypad.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-class CaseError(Exception):
-    """An action the case's state or the register's rules forbid; the message is for staff.
-
-    `field` names the form field the message is about, when there is one.
-    """
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class CaseError(RuleError):
+    """An action the case's state or the register's rules forbid; the message is for staff."""
 
 
 def new_code() -> str:
@@ -60,7 +55,7 @@ def submit_report(subject: dict, reporter: dict, *, assessment_days: int = 7,
                 return _attach(existing, reporter_row, actor, petugas), "gabung"
             coverage = models.covering(subject["nik"], subject.get("no_kk"))
             now = models.utcnow()
-            submitted = models.to_wib(now).date()
+            submitted = to_wib(now).date()
             fields = dict(subject, kecamatan=subject["desa"][:8], kanal=kanal, kantor=kantor,
                           created_at=now, tanggal_lapor=submitted)
             if coverage.covered:
@@ -169,7 +164,7 @@ def decide_eligible(report: Report, scheme: str, user: User, *, no_kk: str | Non
             raise CaseError(f"Skema {scheme_row.kode} sudah tidak menerima peserta baru.",
                             "skema")
         now = models.utcnow()
-        decided = models.to_wib(now).date()
+        decided = to_wib(now).date()
         _transition(report, "menunggu-penilaian", status="layak", skema=scheme_row.kode,
                     diputus_at=now, tanggal_putusan=decided, diputus_oleh=user,
                     catatan=catatan,
@@ -208,7 +203,7 @@ def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = ""
         now = models.utcnow()
         _transition(report, "menunggu-penilaian", status="tidak-layak", alasan=alasan,
                     catatan=catatan, diputus_at=now,
-                    tanggal_putusan=models.to_wib(now).date(), diputus_oleh=user, tenggat=None)
+                    tanggal_putusan=to_wib(now).date(), diputus_oleh=user, tenggat=None)
         _log(report, "tidak-layak", user.role, user,
              models.REJECTION_REASONS[alasan] + (f". {catatan}" if catatan else ""))
     return Report.get_by_id(report.id)

@@ -3,8 +3,8 @@
 The upload page stores the file in the job's folder under the instance folder, inserts a job and
 launches `flask run-import-job ID` as a process of its own (its own session, so neither the
 request ending nor a gunicorn worker restarting stops it). The worker calls
-importer.import_register, the one import implementation, with a progress callback (the
-worker is import_worker.py).
+recipients.import_register, the one import implementation, with a progress callback (the
+worker is worker.py).
 
 Where the job rows live: the import holds the register's write transaction for minutes, and on
 SQLite nothing else can write that database meanwhile, so progress, heartbeat and the cancel
@@ -43,12 +43,14 @@ from peewee import (
     TextField,
 )
 
-import import_files
 import models
+from database import make_database
+from imports import files
+from settings import ROOT  # the project, where `flask --app app` runs
 
 jobs_db = DatabaseProxy()
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent
+
 HOST = socket.gethostname()[:255]
 # How often the worker writes its progress and reads the cancel flag (tests set it lower).
 BEAT_SECONDS = float(os.environ.get("IMPORT_BEAT_SECONDS", "0.5"))
@@ -143,17 +145,11 @@ class ImportJob(Model):
 
 def init_app(app) -> None:
     """Bind the job table for this app: a side SQLite file, or the PostgreSQL database itself."""
-    url = (app.config.get("IMPORT_JOBS_DATABASE_URL")
-           or os.environ.get("IMPORT_JOBS_DATABASE_URL") or side_url(app.config["DATABASE_URL"]))
+    url = app.config["IMPORT_JOBS_DATABASE_URL"] or side_url(app.config["DATABASE_URL"])
     app.config["IMPORT_JOBS_DATABASE_URL"] = url
-    app.config.setdefault("IMPORT_DIR", os.environ.get("IMPORT_DIR")
-                          or os.path.join(app.instance_path, "impor"))
-    app.config.setdefault("IMPORT_MAX_BYTES", 300 * 1024 * 1024)  # nginx example: 300m
     if url == app.config["DATABASE_URL"]:
         jobs_db.initialize(models.db.obj)  # PostgreSQL: same pool, its own connection per thread
         return
-    from app import make_database
-
     database = make_database(url)
     jobs_db.initialize(database)
     if isinstance(database, SqliteDatabase):
@@ -181,10 +177,10 @@ def new_folder(import_dir: str) -> Path:
 
 
 def create(folder: Path, filename: str, username: str, skip_invalid: bool) -> ImportJob:
-    upload = folder / import_files.UPLOAD
+    upload = folder / files.UPLOAD
     size = upload.stat().st_size
     return ImportJob.create(filename=filename[:200], folder=str(folder), size=size,
-                            estimated_rows=import_files.estimate_rows(upload, size),
+                            estimated_rows=files.estimate_rows(upload, size),
                             skip_invalid=skip_invalid, username=username[:50])
 
 
@@ -231,7 +227,7 @@ def check(job: ImportJob) -> ImportJob:
     if gone:
         if finish(job.id, "terputus", error=INTERRUPTED, only_if=(job.status,)):
             log.warning("impor %s terputus: %s", job.id, gone)
-            import_files.remove_upload(job.path)
+            files.remove_upload(job.path)
         return ImportJob.get_by_id(job.id)
     return job
 
@@ -272,7 +268,7 @@ def request_cancel(job_id: int) -> bool:
     asked = (ImportJob.update(cancel_requested=True)
              .where(ImportJob.id == job_id, ImportJob.status.in_(ACTIVE)).execute())
     if finish(job_id, "dibatalkan", only_if=("menunggu",)):
-        import_files.remove_upload(get(job_id).path)
+        files.remove_upload(get(job_id).path)
     return bool(asked)
 
 
@@ -292,6 +288,6 @@ def forget_old_uploads(keep: int, files_kept: int = 20) -> None:
     for job in ImportJob.select().where(ImportJob.id != keep,
                                         ImportJob.status.not_in(ACTIVE)):
         if job.id in latest:
-            import_files.remove_upload(job.path)
+            files.remove_upload(job.path)
         elif job.path.is_dir():
             shutil.rmtree(job.path, ignore_errors=True)

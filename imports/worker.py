@@ -1,7 +1,7 @@
 """The worker of a browser import: `flask run-import-job ID`, a process of its own.
 
 It claims the queued job (a conditional update: exactly one worker can), runs
-importer.import_register with a progress callback, and records the outcome and the result files.
+recipients.import_register with a progress callback, and records the outcome and the result files.
 A heartbeat thread writes the progress and picks up a cancel request; see jobs.py for where the
 job rows live and how a dead worker is recognised.
 """
@@ -11,12 +11,9 @@ import os
 import threading
 import traceback
 
-import click
-
-import import_files
-import importer
 import models
-from jobs import BEAT_SECONDS, HOST, STATUSES, ImportJob, finish, jobs_db
+from imports import files, recipients
+from imports.jobs import BEAT_SECONDS, HOST, ImportJob, finish, jobs_db
 
 
 class Heartbeat(threading.Thread):
@@ -81,14 +78,14 @@ def run(job_id: int) -> str:
     status, error, counts = "gagal", "", {}
     try:
         with models.db.connection_context():
-            result = importer.import_register(
-                str(job.path / import_files.UPLOAD), skip_invalid=job.skip_invalid,
+            result = recipients.import_register(
+                str(job.path / files.UPLOAD), skip_invalid=job.skip_invalid,
                 progress=beat.progress, sumber=f"impor:{job.filename} (unggahan {job.id})")
         if result.cancelled:
             status = "dibatalkan"
         else:
             status = "selesai" if result.written else "ditolak"
-            import_files.write_problem_files(job.path, result.problems)
+            files.write_problem_files(job.path, result.problems)
             counts = dict(rows=result.rows, problems=len(result.problems),
                           problem_rows=result.skipped, people_added=result.people_added,
                           people_updated=result.people_updated,
@@ -109,13 +106,5 @@ def run(job_id: int) -> str:
     # The worker knows best: a page that took a starved heartbeat for a dead worker is corrected.
     finish(job_id, status, error=error, only_if=("berjalan", "terputus"), **counts)
     if status != "ditolak":  # a refused file may be run again with its valid rows only
-        import_files.remove_upload(job.path)
+        files.remove_upload(job.path)
     return status
-
-
-@click.command("run-import-job")
-@click.argument("job_id", type=int)
-def run_import_job(job_id):
-    """Run an uploaded import (started by the /admin/impor page; by hand only to debug)."""
-    status = run(job_id)
-    click.echo(f"impor {job_id}: {STATUSES[status]}")

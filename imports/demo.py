@@ -14,16 +14,14 @@ import random
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import click
-
-import casework
 import models
-from importer import import_register, print_progress
+from cases import casework
+from errors import RuleError
+from imports.recipients import import_register
 from nik import make_nik
+from settings import ROOT
 
-ROOT = Path(__file__).resolve().parent
 REFERENCE_DATE = datetime.date(2024, 12, 31)  # ages count from here, so a seed means one dataset
 OLDEST = datetime.date(1935, 1, 1)  # two-digit NIK years from 35 on read as 19xx until 2035
 FAMILY_SCHEMES = (("PKH", 0.12), ("BPNT", 0.08), ("BST", 0.05), ("BLT-DD", 0.04),
@@ -252,8 +250,8 @@ def seed(people: int, seed_value: int = 1, progress=None) -> dict:
     result = import_register(_Lines(lines()), progress=progress,
                              sumber=f"demo:seed-{seed_value}")
     if not result.ok:
-        raise click.ClickException("Data demo gagal dimuat: "
-                                   + "; ".join(str(p) for p in result.problems[:5]))
+        raise RuleError("Data demo gagal dimuat: "
+                        + "; ".join(str(p) for p in result.problems[:5]))
     accounts = _accounts()
     reports = _reports(random.Random(seed_value), subjects, accounts[2][3])
     return {"tally": tally, "samples": samples, "accounts": accounts, "reports": reports}
@@ -337,49 +335,3 @@ def _backdate(report, days: int) -> None:
         for row_id, moment in model.select(model.id, column).where(
                 model.report == report.id).tuples():
             model.update({column: moment - shift}).where(model.id == row_id).execute()
-
-
-@click.command("seed-demo")
-@click.option("--people", default=20_000, show_default=True, type=click.IntRange(1, 3_000_000),
-              help="Jumlah penduduk sintetis.")
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int,
-              help="Benih acak: benih yang sama menghasilkan data yang sama.")
-def seed_demo(people, seed_value):
-    """Fill an empty register with synthetic families, demo staff accounts and reports."""
-    with models.db.connection_context():
-        if not models.Region.select().exists():
-            raise click.ClickException("Basis data belum siap: jalankan dulu "
-                                       "`flask --app app init-db`.")
-        existing = models.Person.select().count()
-        if existing:
-            raise click.ClickException(
-                f"Data penduduk sudah berisi {existing} orang. seed-demo hanya mengisi basis "
-                "data yang masih kosong, agar data nyata tidak tercampur data palsu. Pakai "
-                "basis data lain, misalnya DATABASE_URL=sqlite:////tmp/demo.db.")
-        info = seed(people, seed_value, progress=print_progress())
-        checks = {status: models.covering(person.nik)
-                  for status, person in info["samples"].items()}
-    tally = info["tally"]
-    click.echo(f"Data demo siap: {tally.people} penduduk dalam {tally.families} keluarga di "
-               f"{len(tally.villages)} desa/kelurahan; kepesertaan per skema: "
-               + ", ".join(f"{k} {v}" for k, v in sorted(tally.enrolled.items())) + ".")
-    click.echo("\nNIK untuk dicoba di halaman Cek (/):")
-    for status in ("terdaftar", "keluarga-terdaftar", "belum-terdaftar"):
-        person = info["samples"].get(status)
-        if person is not None:
-            coverage = checks[status]
-            via = f" ({coverage.skema}, tingkat {coverage.level_label})" if coverage.skema else ""
-            click.echo(f"  {status:<19} {person.nik}{via}")
-    if "belum-terdaftar" in info["samples"]:
-        nik = info["samples"]["belum-terdaftar"].nik
-        click.echo(f"  {'tidak-valid':<19} {nik[:8]}13{nik[10:]} (bulan lahir 13)")
-    click.echo("\nAkun petugas demo (kata sandi hanya ditampilkan sekali ini; masuk di /masuk):")
-    for username, role, kantor, _user, password in info["accounts"]:
-        office = f", kantor {kantor}" if kantor else ""
-        shown = password or "(akun sudah ada; kata sandi tidak diubah)"
-        click.echo(f"  {username:<12} peran {role}{office}: {shown}")
-    outcomes = info["reports"]
-    click.echo(f"\nLaporan demo: {sum(outcomes.values())} "
-               f"({outcomes.get('baru', 0)} menunggu penilaian, "
-               f"{outcomes.get('ditolak', 0)} ditolak otomatis, "
-               f"{outcomes.get('gabung', 0)} digabung).")

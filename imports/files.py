@@ -11,8 +11,9 @@ import csv
 from itertools import islice
 from pathlib import Path
 
-from bulk import Problem
-from exports import BOM, spreadsheet_row
+from imports.bulk import Problem
+from imports.readers import delimiter_of, physical_records
+from office.exports import BOM, spreadsheet_row
 
 UPLOAD = "unggahan.csv"
 PROBLEMS = "masalah.csv"
@@ -36,16 +37,11 @@ def remove_upload(folder: Path) -> None:
     (folder / UPLOAD).unlink(missing_ok=True)
 
 
-def _delimiter(header: str) -> str:
-    # The importer's rule, so the rejected rows come back in the file's own format.
-    return ";" if header.count(";") > header.count(",") else ","
-
-
 def write_problem_files(folder: Path, problems: list[Problem]) -> None:
     """masalah.csv (line, message) and, for problems with data lines, the rejected rows."""
     upload = folder / UPLOAD
     with open(upload, encoding="utf-8-sig", newline="") as fh:
-        delimiter = _delimiter(fh.readline())
+        delimiter = delimiter_of(fh.readline())
     with open(folder / PROBLEMS, "w", encoding="utf-8", newline="") as out:
         out.write(BOM)
         writer = csv.writer(out, delimiter=delimiter)
@@ -53,22 +49,6 @@ def write_problem_files(folder: Path, problems: list[Problem]) -> None:
         writer.writerows((p.line or "", p.message) for p in problems)
     if any(p.line > 1 for p in problems):
         _write_rejected(upload, folder / REJECTED, problems, delimiter)
-
-
-def _records(stream):
-    """(first line number, text) of each record, counted exactly as importer._read counts:
-    a quoted field may run on over the next lines."""
-    line = 1
-    for text in stream:
-        line += 1
-        first = line
-        if '"' in text:
-            while text.count('"') % 2:
-                more = stream.readline()
-                if not more:
-                    break
-                text, line = text + more, line + 1
-        yield first, text
 
 
 def _write_rejected(upload: Path, target: Path, problems: list[Problem],
@@ -84,7 +64,7 @@ def _write_rejected(upload: Path, target: Path, problems: list[Problem],
         out.write(BOM)
         writer = csv.writer(out, delimiter=delimiter)
         writer.writerow([*header, "alasan"])
-        for first, text in _records(source):
+        for first, text in physical_records(source):
             while following is not None and following.line < first:
                 following = next(pending, None)  # never expected: lines are record starts
             if following is None:
@@ -106,5 +86,5 @@ def first_problems(folder: Path, limit: int = PAGE_PROBLEMS) -> list[tuple[str, 
         return []
     with open(path, encoding="utf-8-sig", newline="") as fh:
         header = fh.readline()
-        rows = csv.reader(fh, delimiter=_delimiter(header))
+        rows = csv.reader(fh, delimiter=delimiter_of(header))
         return [(row[0], row[1]) for row in islice(rows, limit) if len(row) == 2]

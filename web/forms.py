@@ -1,17 +1,13 @@
 """Forms shared by the views, and the sealed NIK token a check result hands to the report form."""
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 import models
 from nik import NikError, clean, parse_nik, parse_no_kk
+from web import tokens
 
 
 def nik_validator(form, field):
@@ -39,26 +35,26 @@ def optional_kk_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
+NIK_TOKEN = "nik-token"
+
+
+def form_errors(exc) -> dict[str, str]:
+    """{field: message} from a RuleError, for the error summary and the inline messages."""
+    return {getattr(exc, "field", None) or "umum": str(exc)}
+
+
 class CheckForm(FlaskForm):
     nik = StringField("NIK (16 angka)", validators=[nik_validator])
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"nik-token:" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def seal_nik(nik: str) -> str:
     """Encrypt a NIK for a hidden field, so a check result never carries it in clear text."""
-    return _fernet().encrypt(nik.encode()).decode()
+    return tokens.seal(NIK_TOKEN, nik)
 
 
 def open_nik(token: str | None, max_age: int = 3600) -> str | None:
     """The NIK inside a token from seal_nik, or None when it is forged or older than max_age."""
-    try:
-        return _fernet().decrypt((token or "").encode(), ttl=max_age).decode()
-    except (InvalidToken, ValueError):
-        return None
+    return tokens.unseal(NIK_TOKEN, token, max_age)
 
 
 # --- The report form (lapor) --------------------------------------------------------------------

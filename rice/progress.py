@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from models import Person, Region, db, today
-from rice import Family, Handover, Programme, Return
+from database import db
+from formats import today
+from models import Person, Region
+from rice.models import Family, Handover, Programme, Return
 
 
 @dataclass

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime
 
-import click
-from flask import current_app
 from peewee import fn
 
 import models
@@ -48,16 +46,3 @@ def anonymise(older_than_days: int, today: datetime.date | None = None) -> int:
              .where(Reporter.report.in_(ids)).execute())
             ReportEvent.update(note="").where(ReportEvent.report.in_(ids)).execute()
         done += len(ids)
-
-
-@click.command("anonymise-reports")
-@click.option("--older-than-days", type=click.IntRange(min=0), default=None,
-              help="Hapus data pribadi laporan yang sudah selesai lebih dari N hari "
-                   "(bawaan: RETENTION_DAYS, 730).")
-def anonymise_reports(older_than_days):
-    """Anonymise closed reports older than the retention period (for cron)."""
-    days = older_than_days if older_than_days is not None else int(
-        current_app.config["RETENTION_DAYS"])
-    with models.db.connection_context():
-        count = anonymise(days)
-    click.echo(f"{count} laporan yang selesai lebih dari {days} hari dianonimkan.")

@@ -27,8 +27,10 @@ from peewee import (
 )
 
 import models
-from casework import CaseError, new_code
-from models import BaseModel, Enrolment, Person, Region, Report, Scheme, User
+from cases.casework import CaseError, new_code
+from database import BaseModel
+from formats import to_wib
+from models import Enrolment, Person, Region, Report, Scheme, TrackedCase, User
 
 REASONS = {
     "mampu": "Sudah mampu, tidak perlu dibantu lagi",
@@ -46,8 +48,10 @@ STATUSES = {
 MAX_TEXT = 500
 
 
-class Objection(BaseModel):
+class Objection(TrackedCase, BaseModel):
     """A case about one listed recipient (an active enrolment); objectors attach to it."""
+
+    OPEN = ("menunggu-penilaian",)
 
     id = AutoField()
     kode = CharField(max_length=8, unique=True)
@@ -71,16 +75,6 @@ class Objection(BaseModel):
     class Meta:
         table_name = "sanggahan"
 
-    @property
-    def kode_display(self) -> str:
-        return f"{self.kode[:4]}-{self.kode[4:]}"
-
-    @property
-    def days_left(self) -> int | None:
-        if self.tenggat is None or self.status != OPEN:
-            return None
-        return (self.tenggat - models.today()).days
-
     @classmethod
     def open_queue(cls, kecamatan: str | None = None):
         """Open objections, earliest deadline first, then oldest (the reports' order)."""
@@ -88,11 +82,6 @@ class Objection(BaseModel):
         if kecamatan:
             query = query.where(cls.kecamatan == kecamatan)
         return query.order_by(cls.tenggat, cls.created_at, cls.id)
-
-    @classmethod
-    def by_code(cls, kode: str | None):
-        clean = "".join(ch for ch in (kode or "").upper() if ch.isalnum())
-        return cls.get_or_none(cls.kode == clean) if len(clean) == 8 else None
 
 
 class Objector(BaseModel):
@@ -139,7 +128,7 @@ class DailyQuota(BaseModel):
         primary_key = CompositeKey("tanggal", "telepon")
 
 
-models.ALL_MODELS.extend([Objection, Objector, ObjectionEvent, DailyQuota])
+TABLES = [Objection, Objector, ObjectionEvent, DailyQuota]
 
 
 class QuotaExceeded(CaseError):
@@ -193,7 +182,7 @@ def submit_objection(enrolment_id: int, objector: dict, *, assessment_days: int 
     if objector["alasan"] not in REASONS:
         raise CaseError("Pilih alasan sanggahan.", "alasan")
     now = models.utcnow()
-    day = models.to_wib(now).date()
+    day = to_wib(now).date()
     row = dict(objector, telepon=phone_key(objector["telepon"]), created_at=now)
     with models.db.atomic():
         _count_against_quota(row["telepon"], day, per_day)
@@ -251,7 +240,7 @@ def keep(objection: Objection, user: User, catatan: str = "") -> Objection:
     with models.db.atomic():
         now = models.utcnow()
         _transition(objection, status="dipertahankan", diputus_at=now,
-                    tanggal_putusan=models.to_wib(now).date(), diputus_oleh=user,
+                    tanggal_putusan=to_wib(now).date(), diputus_oleh=user,
                     catatan=catatan, tenggat=None)
         enrolment = Enrolment.get_by_id(objection.kepesertaan_id)
         if enrolment.berakhir is not None:  # ended meanwhile (by the admin, say): roll back
@@ -281,7 +270,7 @@ def end(objection: Objection, user: User, alasan: str, tanggal: datetime.date | 
         enrolment = Enrolment.get_by_id(objection.kepesertaan_id)
         already = enrolment.berakhir
         _transition(objection, status="diakhiri", diputus_at=now,
-                    tanggal_putusan=models.to_wib(now).date(), diputus_oleh=user,
+                    tanggal_putusan=to_wib(now).date(), diputus_oleh=user,
                     alasan_berakhir=alasan, tanggal_berakhir=already or day,
                     catatan=catatan, tenggat=None)
         if already is None:
@@ -292,7 +281,7 @@ def end(objection: Objection, user: User, alasan: str, tanggal: datetime.date | 
                 models.end_enrolment(enrolment.id, reason[:200], day, user)
             except models.RegisterError as exc:
                 raise CaseError(f"{exc} Putusan tidak disimpan.",
-                                "tanggal" if "Tanggal" in str(exc) else None) from None
+                                "tanggal" if exc.field == "tanggal" else None) from None
             note = (f"Kepesertaan {enrolment.skema_kode} diakhiri per {day:%d-%m-%Y}: "
                     f"{REASONS[alasan]}.")
         else:

@@ -7,38 +7,26 @@ code cannot be replayed, not even by two gunicorn workers at the same moment.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import time
 
-import click
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
-import models
 from models import User
+from web import tokens
 
 ISSUER = "Cek Bansos Banyuwangi"
 STEP_SECONDS = 30
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"totp-secret:" + str(current_app.config["SECRET_KEY"]).encode())
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
-
-
 def seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return tokens.seal("totp-secret", secret)
 
 
 def unseal(token: str | None) -> str | None:
-    try:
-        return _fernet().decrypt((token or "").encode()).decode()
-    except (InvalidToken, ValueError):
-        return None
+    return tokens.unseal("totp-secret", token)
 
 
 def new_secret() -> str:
@@ -107,19 +95,3 @@ def enrol(user: User, secret: str, code: str | None) -> bool:
 def disable(user: User) -> None:
     User.update(totp_rahasia=None, totp_langkah=None).where(User.id == user.id).execute()
     user.totp_rahasia = user.totp_langkah = None
-
-
-@click.command("reset-2fa")
-@click.argument("username")
-def reset_2fa(username):
-    """Remove USERNAME's second factor (a lost phone) and end all of that user's sessions.
-
-    An admin is asked to enrol a new authenticator at the next sign-in.
-    """
-    with models.db.connection_context():
-        user = User.get_or_none(User.username == username)
-        if user is None:
-            raise click.ClickException(f"Akun {username} tidak ada.")
-        disable(user)
-        user.end_sessions()
-    click.echo(f"Verifikasi dua langkah akun {username} dihapus; semua sesinya diakhiri.")

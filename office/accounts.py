@@ -1,4 +1,4 @@
-"""The admin's changes to staff accounts and aid schemes, each one transaction that keeps the rules.
+"""The admin's changes to staff accounts, each one transaction that keeps the rules.
 
 No Flask imports. The rule that matters most: the office never locks itself out. The last active
 admin cannot be deactivated or given another role; the check and the change happen in one
@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import re
 
-from peewee import SQL, IntegrityError, fn
+from peewee import IntegrityError
 
 import models
-from models import Region, Scheme, User
+from errors import RuleError
+from models import Region, User
+from office import passwords
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,49}")
-SCHEME_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,19}")
-MIN_PASSWORD = 12  # as for a password the user chooses (views/account.py)
 
 
-class OfficeError(Exception):
-    """A change the rules forbid; str(error) is the Indonesian message, `field` the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class OfficeError(RuleError):
+    """A change to accounts or schemes that the office's rules forbid."""
 
 
 def _office(kantor: str | None) -> str | None:
@@ -37,8 +33,10 @@ def _office(kantor: str | None) -> str | None:
 
 
 def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise OfficeError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", "kata_sandi")
+    try:
+        passwords.check_policy(password, "kata_sandi")
+    except RuleError as exc:
+        raise OfficeError(str(exc), exc.field) from None
 
 
 def create_user(username: str, role: str, password: str, kantor: str | None = None) -> User:
@@ -107,53 +105,3 @@ def reset_password(user_id: int, password: str) -> User:
     user = User.get_by_id(user_id)
     user.change_password(password)  # also bumps the session epoch
     return user
-
-
-def add_scheme(kode: str, nama: str, tingkat: str, satuan: str, manfaat: str) -> Scheme:
-    kode = (kode or "").strip().upper()
-    if not SCHEME_CODE.fullmatch(kode):
-        raise OfficeError("Kode skema 2–20 karakter: huruf besar, angka atau tanda hubung, "
-                          "misalnya BLT-KAB.", "kode")
-    if tingkat not in models.LEVELS:
-        raise OfficeError("Pilih tingkat: pusat, provinsi atau kabupaten.", "tingkat")
-    if satuan not in models.UNITS:
-        raise OfficeError("Pilih sasaran: keluarga atau individu.", "satuan")
-    nama, manfaat = _scheme_texts(nama, manfaat)
-    try:
-        with models.db.atomic():
-            return Scheme.create(kode=kode, nama=nama, tingkat=tingkat, satuan=satuan,
-                                 manfaat=manfaat, aktif=True)
-    except IntegrityError:
-        raise OfficeError(f"Kode skema {kode} sudah ada.", "kode") from None
-
-
-def _scheme_texts(nama: str, manfaat: str) -> tuple[str, str]:
-    nama, manfaat = " ".join((nama or "").split()), (manfaat or "").strip()
-    if not nama:
-        raise OfficeError("Isi nama skema.", "nama")
-    if len(nama) > 200:
-        raise OfficeError("Nama skema paling banyak 200 karakter.", "nama")
-    if len(manfaat) > 1000:
-        raise OfficeError("Keterangan manfaat paling banyak 1.000 karakter.", "manfaat")
-    return nama, manfaat
-
-
-def update_scheme(kode: str, nama: str, manfaat: str) -> Scheme:
-    """Name and benefit only: level and unit decide the rules for existing enrolments."""
-    nama, manfaat = _scheme_texts(nama, manfaat)
-    Scheme.update(nama=nama, manfaat=manfaat).where(Scheme.kode == kode).execute()
-    return Scheme.get_by_id(kode)
-
-
-def set_scheme_active(kode: str, active: bool) -> Scheme:
-    """An inactive scheme takes no new enrolments (models.enrol, the import, decisions refuse
-    it); the enrolments it has stay as they are."""
-    Scheme.update(aktif=active).where(Scheme.kode == kode).execute()
-    return Scheme.get_by_id(kode)
-
-
-def enrolment_counts() -> dict[str, int]:
-    """Active enrolments per scheme (one GROUP BY)."""
-    return dict(models.Enrolment.select(models.Enrolment.scheme, fn.COUNT(SQL("*")))
-                .where(models.Enrolment.berakhir.is_null())
-                .group_by(models.Enrolment.scheme).tuples())

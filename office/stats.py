@@ -5,8 +5,7 @@ schemes), and nothing personal leaves here. With 2,000,000 people and ~230,000 a
 the recipients query takes ~0.3 s on SQLite, so a snapshot is kept per process for a short while
 (`max_age`): the public page cannot be used to keep the database busy.
 
-Also the Indonesian formatting of numbers and dates (Babel) and the geometry of the bar charts,
-which the templates draw as inline SVG.
+Also the geometry of the bar charts, which the templates draw as inline SVG.
 """
 from __future__ import annotations
 
@@ -15,39 +14,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
-
 import models
+from formats import long_date, moment, number, percent  # noqa: F401  (callers)
 from models import Region, Scheme
 
-LOCALE = "id"
 LEVEL_ORDER = ("pusat", "provinsi", "kabupaten")
 LEVEL_COLOURS = {"pusat": "#0b4ea2", "provinsi": "#b56a00", "kabupaten": "#0b6e4f"}
 STATUS_ORDER = ("menunggu-penilaian", "layak", "tersalurkan", "tidak-layak", "ditolak-otomatis")
-
-
-def number(value) -> str:
-    """66796 -> `66.796`."""
-    return format_decimal(value or 0, locale=LOCALE)
-
-
-def percent(share: float | None) -> str:
-    """0.873 -> `87,3%`; `–` when there is nothing to divide."""
-    return "–" if share is None else format_percent(share, format="#,##0.#%", locale=LOCALE)
-
-
-def long_date(day: datetime.date | None) -> str:
-    """`27 November 2026`."""
-    return format_date(day, format="d MMMM y", locale=LOCALE) if day else "–"
-
-
-def moment(value: datetime.datetime | None) -> str:
-    """A stored (UTC) timestamp in WIB: `27 November 2026, 14.05 WIB`."""
-    if value is None:
-        return "–"
-    local = models.to_wib(value)
-    return f"{long_date(local.date())}, {local:%H.%M} WIB"
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Cases: a report from submission through decision and delivery, objections, retention."""

@@ -1,0 +1,2 @@
+"""Getting lists into the register: the readers, the import, its background job and worker,
+and the synthetic demo data."""

@@ -1,0 +1,1 @@
+"""The office's own work: staff accounts and passwords, schemes, exports, statistics."""
