@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 DB := instance/cekbansos.db
 
-.PHONY: run test install install-dev lint clean
+.PHONY: run test install install-dev assets lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-install: $(VENV)/.installed node_modules/.package-lock.json
+# htmx copied into static/, every static file digested (style-<md5>.css) and precompressed
+# (.gz, .br) once, here, never per request; writes nothing when all is up to date.
+assets: $(VENV)/.installed node_modules/.package-lock.json
+	$(FLASK) assets
 
-install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
+install: $(VENV)/.installed node_modules/.package-lock.json assets
+
+install-dev: $(VENV)/.installed-dev install
 
 run: install
 	@if [ -z "$$DATABASE_URL" ] && [ ! -f $(DB) ]; then \

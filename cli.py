@@ -8,31 +8,38 @@ from __future__ import annotations
 import csv
 import getpass
 import os
+import signal
 import sqlite3
 import sys
 
 import click
 from flask import current_app
-from peewee import EXCLUDED, SqliteDatabase
+from peewee import EXCLUDED, OperationalError, SqliteDatabase
 from playhouse.migrations import Runner
 
+import database
 import models
 from cases import retention
 from errors import RuleError
 from formats import number
 from imports import demo, recipients, worker
 from imports.jobs import STATUSES as JOB_STATUSES
-from office.passwords import policy_problem
+from office import audit
+from office.passwords import policy_problem, username_problem
 from rice import handovers
 from rice.models import Programme, format_kg
 from settings import ROOT
-from web import totp
+from sms import gammu
+from sms import worker as sms_rounds
+from sms.channel import ChannelError
+from web import assets, sms_desk, totp
 from web.forms import region_code
 
 
 def init_app(app):
     for command in (init_db, create_user, backup, restore, import_data, import_handovers,
-                    seed_demo, run_import_job, anonymise_reports, reset_2fa):
+                    seed_demo, run_import_job, anonymise_reports, reset_2fa, build_assets,
+                    sms_setup, sms_worker):
         app.cli.add_command(command)
 
 
@@ -60,6 +67,7 @@ def load_reference_data() -> tuple[int, int]:
             update={Region.nama: EXCLUDED.nama},
         ).execute()
         for row in schemes:
+            row["desil_maks"] = int(row["desil_maks"]) if row.get("desil_maks") else None
             # Only insert: an admin may have renamed or deactivated a scheme since.
             Scheme.insert(**row).on_conflict_ignore().execute()
     return len(regions), len(schemes)
@@ -76,7 +84,7 @@ def init_db():
     click.echo(f"Basis data siap: {regions} wilayah, {schemes} skema.")
 
 
-def read_new_password() -> str:
+def read_new_password(username: str | None = None) -> str:
     """Ask twice without echo at a terminal; read two lines from a pipe for scripts."""
     if sys.stdin.isatty():
         first = getpass.getpass("Kata sandi: ")
@@ -86,7 +94,7 @@ def read_new_password() -> str:
         second = sys.stdin.readline().rstrip("\r\n")
     if first != second:
         raise click.ClickException("Kedua kata sandi tidak sama.")
-    problem = policy_problem(first)
+    problem = policy_problem(first, username)
     if problem:
         raise click.ClickException(problem)
     return first
@@ -98,6 +106,8 @@ def read_new_password() -> str:
 @click.option("--kantor", help="Kode wilayah kantor: desa/kelurahan atau kecamatan.")
 def create_user(username, role, kantor):
     """Create a staff account; the password is read twice (hidden, or two lines on stdin)."""
+    if problem := username_problem(username):  # the web's rule (office/passwords.py)
+        raise click.ClickException(problem)
     if kantor:
         kantor = region_code(kantor)  # 3510161001 or 35.10.16.1001
     with models.db.connection_context():
@@ -106,8 +116,9 @@ def create_user(username, role, kantor):
         if models.User.get_or_none(models.User.username == username):
             raise click.ClickException(f"Nama pengguna {username} sudah dipakai.")
         user = models.User(username=username, role=role, kantor=kantor or None)
-        user.set_password(read_new_password())
+        user.set_password(read_new_password(username))
         user.save()
+        audit.record(audit.SYSTEM, "akun.buat", f"{username} ({role})")
     click.echo(f"Akun {username} ({role}) dibuat.")
 
 
@@ -121,11 +132,6 @@ def _sqlite_only():
         raise click.ClickException(PG_BACKUP_HELP)
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-    # SQLite's online backup API: a consistent snapshot even while gunicorn workers write.
-    source.backup(target, pages=1024)
-
-
 @click.command("backup")
 @click.argument("target", type=click.Path(dir_okay=False))
 def backup(target):
@@ -133,15 +139,13 @@ def backup(target):
     _sqlite_only()
     if os.path.exists(target):
         raise click.ClickException(f"{target} sudah ada; pilih nama file lain.")
-    with models.db.connection_context():
-        out = sqlite3.connect(target)
-        try:
-            _copy(models.db.connection(), out)
-        finally:
-            out.close()
-        reports = models.Report.select().count()
-        people = models.Person.select().count()
-    click.echo(f"Cadangan ditulis ke {target}: {people} penduduk, {reports} laporan.")
+    try:
+        with models.db.connection_context():
+            people, reports = database.backup_sqlite(models.db.connection(), target)
+    except (sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"Cadangan gagal dan tidak ditulis: {exc}") from None
+    click.echo(f"Cadangan ditulis ke {target}: berisi {number(people)} penduduk, "
+               f"{number(reports)} laporan.")
 
 
 @click.command("restore")
@@ -158,7 +162,7 @@ def restore(source, yes):
             click.confirm("Seluruh isi basis data akan diganti dengan cadangan. Lanjutkan?",
                           abort=True)
         with models.db.connection_context():
-            _copy(backup_db, models.db.connection())
+            database.copy_sqlite(backup_db, models.db.connection())
             migrate()  # a backup from an older version is brought up to date
             reports = models.Report.select().count()
     finally:
@@ -199,16 +203,31 @@ def _skipped(result) -> str:
 
 
 SKIP_HELP = "Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati."
+SHEET_HELP = "Lembar (sheet) spreadsheet: nama atau nomor; bawaan: lembar pertama."
+NOT_UTF8 = ("Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai \"CSV UTF-8\", atau "
+            "impor spreadsheet-nya langsung (.xlsx, .xls, .ods).")
 
 
 @click.command("import-data")
-@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--skip-invalid", is_flag=True, help=SKIP_HELP)
-def import_data(path, skip_invalid):
-    """Import a recipient list (CSV: nik,no_kk,nama,alamat,kode_desa,skema)."""
-    with models.db.connection_context():
-        result = recipients.import_register(path, skip_invalid=skip_invalid,
-                                            progress=print_progress())
+@click.option("--sheet", help=SHEET_HELP)
+@click.option("--skema", help="Skema untuk daftar berisi NIK dan nama saja.")
+def import_data(path, skip_invalid, sheet, skema):
+    """Import a recipient list (CSV, .xlsx, .xls or .ods; headers as people write them)."""
+    try:
+        with models.db.connection_context():
+            result = recipients.import_register(path, skip_invalid=skip_invalid, sheet=sheet,
+                                                skema=skema, progress=print_progress())
+            audit.record(audit.SYSTEM, "impor", f"import-data {os.path.basename(path)}")
+    except UnicodeDecodeError:
+        raise click.ClickException(NOT_UTF8) from None
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        if isinstance(models.db.obj, SqliteDatabase):
+            database.give_space_back(models.db)
+        raise click.ClickException(
+            f"Impor gagal, tidak ada yang tersimpan: basis data tidak dapat menulis ({exc}). "
+            "Periksa ruang disk, lalu jalankan lagi.") from None
     _report_problems(result)
     click.echo(
         f"Impor selesai: {number(result.rows)} baris. Penduduk: {number(result.people_added)} "
@@ -220,16 +239,20 @@ def import_data(path, skip_invalid):
 
 @click.command("import-handovers")
 @click.argument("programme_id", metavar="PROGRAMME_ID", type=int)
-@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--skip-invalid", is_flag=True, help=SKIP_HELP)
-def import_handovers(programme_id, path, skip_invalid):
-    """Import rice hand-overs (CSV: no_kk,tahap,tanggal,batch[,titik,nik]) into a programme."""
+@click.option("--sheet", help=SHEET_HELP)
+def import_handovers(programme_id, path, skip_invalid, sheet):
+    """Import rice hand-overs (CSV or spreadsheet: no_kk,tahap,tanggal,batch[,titik,nik])."""
     with models.db.connection_context():
         programme = Programme.get_or_none(Programme.id == programme_id)
         if programme is None:
             raise click.ClickException(f"Program beras nomor {programme_id} tidak ada.")
-        result = handovers.import_handovers(programme, path, skip_invalid=skip_invalid,
-                                            progress=print_progress())
+        try:
+            result = handovers.import_handovers(programme, path, skip_invalid=skip_invalid,
+                                                sheet=sheet, progress=print_progress())
+        except UnicodeDecodeError:
+            raise click.ClickException(NOT_UTF8) from None
     _report_problems(result)
     click.echo(f"Impor selesai: {number(result.rows)} baris. Penyerahan baru: "
                f"{number(result.added)} ({format_kg(result.added * programme.gram_per_tahap)})"
@@ -303,9 +326,15 @@ def anonymise_reports(older_than_days):
     """Anonymise closed reports older than the retention period (for cron)."""
     days = older_than_days if older_than_days is not None else int(
         current_app.config["RETENTION_DAYS"])
+    audit_days = int(current_app.config["AUDIT_RETENTION_DAYS"])
     with models.db.connection_context():
         count = retention.anonymise(days)
+        objectors = retention.anonymise_objections(days)
+        purged = audit.purge(audit_days)
     click.echo(f"{count} laporan yang selesai lebih dari {days} hari dianonimkan.")
+    click.echo(f"{objectors} penyanggah dari sanggahan yang diputus lebih dari {days} hari "
+               "dianonimkan.")
+    click.echo(f"{purged} catatan jejak audit yang lebih tua dari {audit_days} hari dihapus.")
 
 
 @click.command("reset-2fa")
@@ -321,4 +350,56 @@ def reset_2fa(username):
             raise click.ClickException(f"Akun {username} tidak ada.")
         totp.disable(user)
         user.end_sessions()
+        audit.record(audit.SYSTEM, "akun.2fa", username)
     click.echo(f"Verifikasi dua langkah akun {username} dihapus; semua sesinya diakhiri.")
+
+
+@click.command("assets")
+def build_assets():
+    """Copy htmx into static/, digest and precompress (gzip, Brotli) every static file."""
+    if assets.build(current_app):
+        click.echo("Berkas statis diberi nama hash dan dikompresi (gzip, Brotli).")
+    else:
+        click.echo("Berkas statis sudah mutakhir.")
+
+
+# --- SMS (sms/, README "SMS") ------------------------------------------------------------------
+
+def _sms(action):
+    """The channel's own refusals (SMS_URL unset or unusable) as one clear line."""
+    try:
+        return action()
+    except ChannelError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("sms-setup")
+@click.option("--modem", default=gammu.USB_MODEM["device"], show_default=True,
+              help="Perangkat modem GSM untuk contoh gammu-smsdrc.")
+def sms_setup(modem):
+    """Create gammu-smsd's tables or folders for SMS_URL and print a gammu-smsdrc for it."""
+    channel = _sms(sms_desk.channel)
+    with models.db.connection_context():
+        done = _sms(channel.setup)
+    click.echo("\n".join(done) + "\n\n# /etc/gammu-smsdrc (isi kata sandi basis data bila ada)")
+    click.echo(gammu.smsdrc(channel, {**gammu.USB_MODEM, "device": modem}))
+
+
+@click.command("sms-worker")
+@click.option("--once", is_flag=True, help="Satu putaran saja, lalu berhenti.")
+@click.option("--batch", default=sms_rounds.BATCH, show_default=True,
+              type=click.IntRange(1, 1000), help="Pesan per transaksi.")
+def sms_worker(once, batch):
+    """Answer received SMS and hand replies and case updates to gammu-smsd (a service)."""
+    channel, desk = _sms(sms_desk.channel), sms_desk.desk()
+    stopping = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))  # finish the round, then stop
+    with models.db.connection_context():
+        if once:
+            done = sms_rounds.one_round(channel, desk, batch)
+            click.echo(f"SMS: {done.received} diterima, {done.handed} diserahkan ke modem, "
+                       f"{done.finished} selesai.")
+            return
+        click.echo(f"Pekerja SMS berjalan ({channel.name}); hentikan dengan Ctrl+C.")
+        sms_rounds.run(channel, desk, limit=batch, stop=lambda: bool(stopping))

@@ -94,3 +94,54 @@ def enrolment_conflict(scheme_unit: str, own: str | None, family: str | None,
         return (f"Anggota keluarga dengan NIK {member[0]} sudah menerima {member[1]}; "
                 "satu keluarga hanya boleh menerima satu bantuan.")
     return None
+
+
+class Standing(NamedTuple):
+    """Everything the register's rules weigh before enrolling a NIK: what covers it, and
+    another member of its family card who holds a scheme of their own (which rules out a
+    family scheme, but not a personal one)."""
+
+    coverage: Coverage
+    member: tuple[str, str] | None = None  # (nik, scheme) of another member's own enrolment
+
+    @property
+    def own(self) -> str | None:
+        return self.coverage.skema if self.coverage.status == "terdaftar" else None
+
+    @property
+    def family(self) -> str | None:
+        return self.coverage.skema if self.coverage.status == "keluarga-terdaftar" else None
+
+    def conflict(self, scheme_unit: str) -> str | None:
+        """Why a scheme of this unit (keluarga | individu) may not be given, or None."""
+        return enrolment_conflict(scheme_unit, self.own, self.family,
+                                  self.member if scheme_unit == "keluarga" else None)
+
+
+_MEMBER_SQL = """
+SELECT e.nik, e.skema_kode FROM kepesertaan e JOIN penduduk p ON p.nik = e.nik
+WHERE p.no_kk = {p} AND e.berakhir IS NULL AND e.nik <> {p} ORDER BY e.nik
+"""
+
+
+def standing(nik: str, no_kk: str | None = None) -> Standing:
+    """The register's standing of a NIK: the one answer both models.enrol (the decision) and
+    the reviewer's case page (its scheme list) read, so the page never promises what the
+    decision then refuses. `no_kk` is the family card to weigh when the register has none."""
+    coverage = covering(nik, no_kk)
+    card = coverage.no_kk or no_kk
+    member = None
+    if card:
+        sql = _MEMBER_SQL.format(p=db.param)
+        row = db.execute_sql(sql, (card, nik)).fetchone()
+        member = (row[0], row[1]) if row else None
+    return Standing(coverage, member)
+
+
+def scheme_verdicts(found: Standing, schemes) -> list[tuple[object, bool, str]]:
+    """For each scheme (with .kode and .satuan): whether the rules allow it, and why not."""
+    verdicts = []
+    for scheme in schemes:
+        problem = found.conflict(scheme.satuan)
+        verdicts.append((scheme, problem is None, problem or ""))
+    return verdicts

@@ -5,6 +5,9 @@ streaming replica (DATABASE_REPLICA_URL) that only the public check reads from.
 """
 from __future__ import annotations
 
+import os
+import sqlite3
+
 from peewee import DatabaseProxy, Model
 from playhouse import db_url
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
@@ -73,3 +76,43 @@ def _needs_database() -> bool:
     from flask import request  # the web side only; this module stays importable without it
 
     return request.endpoint not in ("static", "ops.health")
+
+
+# --- SQLite backups and space (flask backup, restore, a failed import) -------------------------
+
+def copy_sqlite(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    """SQLite's online backup API in one step (pages=-1): a consistent snapshot read inside one
+    read transaction, which WAL mode lets the workers write alongside. In small steps, every
+    write by another connection between two steps restarted the copy from the first page: under
+    steady report writes a large database never finished."""
+    source.backup(target, pages=-1)
+
+
+def backup_sqlite(source: sqlite3.Connection, target: str) -> tuple[int, int]:
+    """Copy the database to `target`, written as `target.sebagian` and renamed only once whole
+    (never a partial backup); returns (people, reports) counted in the file itself."""
+    partial = f"{target}.sebagian"
+    try:
+        out = sqlite3.connect(partial)
+        try:
+            copy_sqlite(source, out)
+            people = out.execute("SELECT COUNT(*) FROM penduduk").fetchone()[0]
+            reports = out.execute("SELECT COUNT(*) FROM laporan").fetchone()[0]
+        finally:
+            out.close()
+        os.replace(partial, target)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    return people, reports
+
+
+def give_space_back(database) -> None:
+    """After a failed write on SQLite (a full disk): fold the write-ahead log back and truncate
+    it, so the space a rolled-back import took in the WAL is free again. Best effort."""
+    try:
+        with database.connection_context():
+            database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # noqa: BLE001 - the error that led here is the one to report
+        pass

@@ -1,20 +1,34 @@
-"""The Flask extensions, created here unbound and initialised by the factory (app.py).
+"""The Flask extensions and the per-client rate limits, created here unbound and initialised
+by the factory (app.py).
 
 Views and web helpers import them from here, never from `app`, so no module needs the factory.
 """
 from __future__ import annotations
 
+from flask import request
 from flask_compress import Compress
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_static_digest import FlaskStaticDigest
 from flask_wtf.csrf import CSRFProtect
 
-from web import ratelimit  # noqa: F401  (registers the sqlite:// storage with `limits`)
+from web.limits import RateLimits
 
 htmx = HTMX()
 csrf = CSRFProtect()
-compress = Compress()
-limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+
+
+class PagesCompress(Compress):
+    """Flask-Compress for pages only: static files are compressed once, at set-up, and served
+    as they are (web/assets.py), never compressed again per request."""
+
+    def after_request(self, response):
+        if request.endpoint == "static":
+            return response
+        return super().after_request(response)
+
+
+compress = PagesCompress()
+static_digest = FlaskStaticDigest()
+limiter = RateLimits()
 login_manager = LoginManager()

@@ -51,6 +51,16 @@ def long_date(day: datetime.date | datetime.datetime | None, *, weekday: bool = 
     return format_date(day, format="EEEE, d MMMM y" if weekday else "d MMMM y", locale=LOCALE)
 
 
+def month_range(start: datetime.date, end: datetime.date) -> str:
+    """`Oktober–Desember 2026`; `Desember 2026–Februari 2027`; `Oktober 2026` for one month."""
+    last = format_date(end, format="MMMM y", locale=LOCALE)
+    if (start.year, start.month) == (end.year, end.month):
+        return last
+    first = format_date(start, format="MMMM" if start.year == end.year else "MMMM y",
+                        locale=LOCALE)
+    return f"{first}–{last}"
+
+
 def moment(value: datetime.datetime | None, *, zone: bool = True, empty: str = "–") -> str:
     """A stored (UTC) timestamp in WIB: `27 November 2026, 14.05 WIB` (`… 14.05` without zone)."""
     if value is None:
@@ -71,6 +81,18 @@ def parse_date(text: str | None) -> datetime.date | None:
         except ValueError:
             continue
     return None
+
+
+def whole_number(text, low: int | None = None, high: int | None = None) -> int | None:
+    """The one parser of a number typed in a form or a URL: ASCII digits only (`²` or `٣` pass
+    str.isdigit() and then fail int()), at most nine of them, within [low, high]; None otherwise."""
+    text = str(text if text is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    value = int(text)
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None
+    return value
 
 
 def mask_name(name: str | None) -> str:

@@ -15,3 +15,9 @@ accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # And any 16-digit run a client typed into a path, or an error quoted, is masked as [NIK].
 logger_class = "web.redact.GunicornLogger"
+# gunicorn 27's control socket (gunicornc) in the instance folder, not the user's ~/.gunicorn/
+# shared by every instance; a second instance on the machine passes --control-socket PATH.
+control_socket = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance",
+                              "gunicorn.ctl")
+# gunicorn 27 has no setting to drop its `Server: gunicorn` header (it names no version);
+# nginx does not pass it on (deploy/nginx.conf.example: server_tokens off for its own).

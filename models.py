@@ -29,10 +29,11 @@ from peewee import (
 )
 
 from cases.tracking import TrackedCase
-from covering import Coverage, covering, enrolment_conflict  # noqa: F401
+from covering import Coverage, covering, enrolment_conflict, standing  # noqa: F401
 from database import BaseModel, db, replica  # noqa: F401  (replica: the check reads it)
 from errors import RuleError
-from formats import WIB, mask_name, today, utcnow  # noqa: F401  (WIB: callers' one import)
+from formats import WIB, long_date, mask_name, today, utcnow  # noqa: F401  (WIB: for callers)
+from office.desil import desil_of, desil_problem
 from office.passwords import hash_password, verify_password
 from vocabulary import (  # noqa: F401  (the labels, for callers that import the register)
     CATEGORIES,
@@ -90,6 +91,7 @@ class Scheme(BaseModel):
     satuan = CharField(max_length=10)  # keluarga | individu
     manfaat = TextField(default="")
     aktif = BooleanField(default=True)
+    desil_maks = IntegerField(null=True)  # families up to this DTSEN desil only (office/desil)
 
     class Meta:
         table_name = "skema"
@@ -165,24 +167,16 @@ def enrol(nik: str, scheme: Scheme | str, sumber: str, sejak: datetime.date | No
         if no_kk and person.no_kk != no_kk:
             person.no_kk = no_kk
             person.save()
+        problem = desil_problem(scheme.kode, scheme.desil_maks, desil_of(person.no_kk))
+        if problem:
+            raise RegisterError(problem)
         # Serialise enrolments within one family: on PostgreSQL lock the card's member rows
         # (SQLite's IMMEDIATE transactions already admit one writer at a time).
         _lock(Person.select(Person.nik).where(
             Person.no_kk == person.no_kk if person.no_kk else Person.nik == nik)
             .order_by(Person.nik))
-        cov = covering(nik)
-        member = None
-        if scheme.satuan == "keluarga":
-            member = (Enrolment.select(Enrolment.person, Enrolment.scheme)
-                      .join(Person).where(Person.no_kk == person.no_kk,
-                                          Enrolment.berakhir.is_null(),
-                                          Enrolment.person != nik)
-                      .tuples().first())
-        problem = enrolment_conflict(
-            scheme.satuan,
-            cov.skema if cov.status == "terdaftar" else None,
-            cov.skema if cov.status == "keluarga-terdaftar" else None,
-            member)
+        # The same standing the reviewer's case page shows for each scheme (covering.py).
+        problem = standing(nik).conflict(scheme.satuan)
         if problem:
             raise RegisterError(problem)
         try:
@@ -221,10 +215,10 @@ def end_enrolment(enrolment_id: int, reason: str, date: datetime.date | None = N
             raise RegisterError("Kepesertaan tidak ditemukan.")
         if enrolment.berakhir is not None:
             raise RegisterError(f"Kepesertaan ini sudah berakhir pada "
-                                f"{enrolment.berakhir:%d-%m-%Y}.")
+                                f"{long_date(enrolment.berakhir)}.")
         if day < enrolment.sejak:
             raise RegisterError(f"Tanggal berakhir tidak boleh sebelum kepesertaan dimulai "
-                                f"({enrolment.sejak:%d-%m-%Y}).", "tanggal")
+                                f"({long_date(enrolment.sejak)}).", "tanggal")
         updated = (Enrolment.update(berakhir=day, alasan_berakhir=reason,
                                     diakhiri_oleh=by.id if by is not None else None)
                    .where(Enrolment.id == enrolment_id, Enrolment.berakhir.is_null())
@@ -367,6 +361,7 @@ class Reporter(BaseModel):
     nama = CharField(max_length=150)
     nik = CharField(max_length=16, null=True)
     telepon = CharField(max_length=20, null=True)
+    kabar_sms = BooleanField(default=False)  # updates on the case by SMS (sms/notify.py)
     kanal = CharField(max_length=10)
     kantor = ForeignKeyField(Region, null=True, column_name="kantor_kode")
     petugas = ForeignKeyField(User, null=True, column_name="petugas_id")

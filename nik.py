@@ -7,6 +7,7 @@ moves, so nothing here compares it with an address.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import NamedTuple
 
 PROVINCES = frozenset(
@@ -38,6 +39,11 @@ class Nik(NamedTuple):
         return f"{r[0:2]}.{r[2:4]}.{r[4:6]}"
 
 
+# 3.51016E+15, 3,51016E+15: a 16-digit number a spreadsheet stored as a number and wrote in
+# scientific notation; it keeps 15 significant digits at most, so the last ones are gone.
+SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]*)?[eE]\+?[0-9]+").fullmatch
+
+
 def clean(value: str | None) -> str:
     """Drop the spaces people type between digit groups."""
     return "".join((value or "").split())
@@ -48,6 +54,11 @@ def _digits(value: str | None, label: str) -> str:
     if not number:
         raise NikError(f"{label} wajib diisi.")
     if not number.isascii() or not number.isdigit():
+        if SCIENTIFIC(number):
+            raise NikError(
+                f"{label} tersimpan sebagai angka ({number}): spreadsheet hanya menyimpan 15 "
+                "angka, jadi angka terakhirnya hilang. Ubah format kolom menjadi Teks, ketik "
+                f"ulang {label} lengkap 16 angka, lalu unggah lagi.")
         raise NikError(f"{label} hanya boleh berisi angka 0–9.")
     if len(number) != 16:
         raise NikError(f"{label} harus 16 angka, yang diisi {len(number)} angka.")

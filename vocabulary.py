@@ -10,6 +10,8 @@ UNITS = {"keluarga": "keluarga", "individu": "individu"}
 ROLES = ("petugas", "verifikator", "admin")
 ROLE_LABELS = {"petugas": "Petugas kantor", "verifikator": "Tim verifikasi",
                "admin": "Admin Dinas Sosial"}
+# Who acted on a case, in every history: the roles, and the resident and the system.
+ACTOR_LABELS = {**ROLE_LABELS, "warga": "Warga", "sistem": "Sistem"}
 
 STATUSES = {
     "ditolak-otomatis": "Ditolak otomatis",
@@ -28,6 +30,12 @@ CATEGORIES = {
     "orang-tua-tunggal": "Orang tua tunggal",
     "lainnya": "Lainnya",
 }
+# Why an enrolment ended (the admin's person page); the label is stored at the start of the
+# reason, so the check can tell a death from a move without a second column.
+DECEASED = "Meninggal dunia"
+END_REASONS = {"pindah": "Pindah domisili", "meninggal": DECEASED,
+               "tidak-layak-lagi": "Tidak layak lagi", "lainnya": "Alasan lain"}
+
 REJECTION_REASONS = {
     "mampu": "Keluarga dinilai mampu",
     "asn-tni-polri": "Anggota keluarga ASN, TNI atau Polri",
@@ -39,4 +47,25 @@ REJECTION_REASONS = {
 
 
 def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)
+    return ACTOR_LABELS.get(role, role)
+
+
+def mid_sentence(label: str) -> str:
+    """A label inside a sentence: only its first letter lowered, so proper nouns and acronyms
+    keep their capitals ("Tidak berdomisili di Banyuwangi" -> "tidak berdomisili di Banyuwangi",
+    "ASN" stays "ASN")."""
+    first = label.split(" ", 1)[0]
+    if not label or first.isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
+def scheme_label(name: str, *details: str) -> str:
+    """`Nama (KODE, …)`; a name that already ends in brackets takes the details inside them,
+    `Rantang Kasih (makanan untuk lansia sebatang kara; RANTANG-KASIH)`: never two brackets."""
+    inner = ", ".join(d for d in details if d)
+    if not inner:
+        return name
+    if name.endswith(")"):
+        return f"{name[:-1]}; {inner})"
+    return f"{name} ({inner})"

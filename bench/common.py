@@ -48,8 +48,10 @@ def percentile(samples: list[float], pct: float) -> float:
 def bench_env(url: str, secret: str = "bench", **extra: str) -> dict:
     """The environment of every process a benchmark starts: its database, and rate limiting off
     (from one address a load test would only measure 429s; limiter storage in memory)."""
-    return dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret, RATELIMIT_ENABLED="false",
-                RATELIMIT_STORAGE_URI="memory://", **extra)
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret, RATELIMIT_ENABLED="false",
+               RATELIMIT_STORAGE_URI="memory://")
+    env.update(extra)
+    return env
 
 
 def flask_command(*args: str) -> list[str]:

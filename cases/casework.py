@@ -12,8 +12,9 @@ from peewee import IntegrityError
 
 import models
 from errors import RuleError
-from formats import to_wib
+from formats import long_date, to_wib
 from models import Person, Report, Reporter, ReportEvent, User
+from sms import notify
 
 # No O/0 or I/1: easy to read aloud and to type on a phone keypad.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -52,7 +53,9 @@ def submit_report(subject: dict, reporter: dict, *, assessment_days: int = 7,
         with models.db.atomic():
             existing = _open_case(subject["nik"])
             if existing is not None:
-                return _attach(existing, reporter_row, actor, petugas), "gabung"
+                report = _attach(existing, reporter_row, actor, petugas)
+                notify.report_received(report, reporter, "gabung")
+                return report, "gabung"
             coverage = models.covering(subject["nik"], subject.get("no_kk"))
             now = models.utcnow()
             submitted = to_wib(now).date()
@@ -85,7 +88,9 @@ def submit_report(subject: dict, reporter: dict, *, assessment_days: int = 7,
                               note="Lolos tahap 1: belum terdaftar di bantuan mana pun.")
             _insert(ReportEvent, received)
             _insert(ReportEvent, dict(received, actor="sistem", user=None, **stage1))
-            return report, "ditolak" if coverage.covered else "baru"
+            outcome = "ditolak" if coverage.covered else "baru"
+            notify.report_received(report, reporter, outcome)
+            return report, outcome
     raise CaseError("Laporan tidak dapat disimpan saat ini. Silakan coba lagi.")
 
 
@@ -190,7 +195,7 @@ def decide_eligible(report: Report, scheme: str, user: User, *, no_kk: str | Non
             Report.update(no_kk=family_card).where(Report.id == report.id).execute()
         _log(report, "layak", user.role, user,
              f"Layak; didaftarkan di {scheme_row.kode}." + (f" {catatan}" if catatan else ""))
-    return Report.get_by_id(report.id)
+        return _tell(report, notify.report_decided)
 
 
 def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = "") -> Report:
@@ -206,7 +211,7 @@ def decide_ineligible(report: Report, alasan: str, user: User, catatan: str = ""
                     tanggal_putusan=to_wib(now).date(), diputus_oleh=user, tenggat=None)
         _log(report, "tidak-layak", user.role, user,
              models.REJECTION_REASONS[alasan] + (f". {catatan}" if catatan else ""))
-    return Report.get_by_id(report.id)
+        return _tell(report, notify.report_decided)
 
 
 def record_delivery(report: Report, user: User, tanggal: datetime.date | None = None,
@@ -227,13 +232,21 @@ def record_delivery(report: Report, user: User, tanggal: datetime.date | None = 
                             f"{models.STATUSES[current.status].lower()}.")
         if current.tanggal_putusan and day < current.tanggal_putusan:
             raise CaseError("Tanggal penyaluran tidak boleh sebelum tanggal putusan layak ("
-                            f"{current.tanggal_putusan:%d-%m-%Y}).", "tanggal")
+                            f"{long_date(current.tanggal_putusan)}).", "tanggal")
         on_time = current.tenggat is not None and day <= current.tenggat
         _transition(current, "layak", status="tersalurkan", tanggal_salur=day,
                     disalurkan_oleh=user, keterangan_salur=keterangan, tepat_waktu=on_time)
         late = (f" ({(day - current.tenggat).days} hari lewat tenggat)"
                 if current.tenggat and not on_time else "")
         _log(report, "tersalurkan", user.role, user,
-             f"Disalurkan {day:%d-%m-%Y}, " + ("tepat waktu." if on_time else f"terlambat{late}.")
+             f"Disalurkan {long_date(day)}, " + ("tepat waktu." if on_time else f"terlambat{late}.")
              + (f" {keterangan}" if keterangan else ""))
-    return Report.get_by_id(report.id)
+        return _tell(report, notify.report_delivered)
+
+
+def _tell(report: Report, update) -> Report:
+    """The case as it now stands; its reporters who asked for updates get one by SMS, queued
+    in the same transaction as the change."""
+    current = Report.get_by_id(report.id)
+    update(current)
+    return current

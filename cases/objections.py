@@ -9,12 +9,14 @@ only; the public tracking page never names them.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import heapq
 import re
 
 from peewee import (
     SQL,
     AutoField,
+    BooleanField,
     CharField,
     CompositeKey,
     DateField,
@@ -29,8 +31,10 @@ from peewee import (
 import models
 from cases.casework import CaseError, new_code
 from database import BaseModel
-from formats import to_wib
+from formats import long_date, to_wib, whole_number
 from models import Enrolment, Person, Region, Report, Scheme, TrackedCase, User
+from sms import models as sms_log
+from sms import notify
 
 REASONS = {
     "mampu": "Sudah mampu, tidak perlu dibantu lagi",
@@ -94,6 +98,7 @@ class Objector(BaseModel):
     keterangan = TextField(default="")
     nama = CharField(max_length=150)
     telepon = CharField(max_length=20)
+    kabar_sms = BooleanField(default=False)  # updates on the objection by SMS (sms/notify.py)
     created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
@@ -117,7 +122,9 @@ class ObjectionEvent(BaseModel):
 
 
 class DailyQuota(BaseModel):
-    """Objections sent per phone number per WIB day; rows of past days are deleted."""
+    """Objections sent per phone number *and client* per WIB day; rows of past days are deleted.
+    `telepon` holds quota_key(): a hash of the number with the sender's client, so a stranger
+    who types someone's number spends only the stranger's own count, never the owner's."""
 
     tanggal = DateField()
     telepon = CharField(max_length=20)
@@ -143,6 +150,12 @@ def phone_key(phone: str) -> str:
     return digits
 
 
+def quota_key(phone: str, client: str = "") -> str:
+    """The DailyQuota key of a number sent from a client (an address, an SMS sender): a short
+    hash, so the table holds no phone number either."""
+    return hashlib.sha256(f"{phone}|{client}".encode()).hexdigest()[:20]
+
+
 def _count_against_quota(phone: str, day: datetime.date, per_day: int) -> None:
     """Add one to today's count for this number, or raise QuotaExceeded (the caller's
     transaction then rolls the increment back). The upsert takes the row's lock, so two
@@ -162,22 +175,22 @@ def _count_against_quota(phone: str, day: datetime.date, per_day: int) -> None:
 
 def listed_enrolment(enrolment_id) -> Enrolment | None:
     """An active enrolment, as the public lists show it; None if unknown or ended."""
-    if not str(enrolment_id).isdigit() or len(str(enrolment_id)) > 12:
+    if whole_number(enrolment_id) is None:
         return None
     return (Enrolment.select(Enrolment, Person, Scheme)
             .join(Person).switch(Enrolment).join(Scheme)
-            .where(Enrolment.id == int(enrolment_id), Enrolment.berakhir.is_null())
+            .where(Enrolment.id == whole_number(enrolment_id), Enrolment.berakhir.is_null())
             .first())
 
 
 def submit_objection(enrolment_id: int, objector: dict, *, assessment_days: int = 7,
-                     per_day: int = 3) -> tuple[Objection, str]:
+                     per_day: int = 3, client: str = "") -> tuple[Objection, str]:
     """Store an objection against a listed recipient. Returns (objection, outcome).
 
     outcome: `baru` (a new case in the queue) or `gabung` (attached to the open objection about
     the same recipient; the objector gets its code). objector: alasan, keterangan, nama, telepon.
     Raises CaseError when the recipient is no longer listed and QuotaExceeded past `per_day`
-    objections from one phone number in one WIB day.
+    objections from one phone number and one client (an address) in one WIB day.
     """
     if objector["alasan"] not in REASONS:
         raise CaseError("Pilih alasan sanggahan.", "alasan")
@@ -185,7 +198,7 @@ def submit_objection(enrolment_id: int, objector: dict, *, assessment_days: int 
     day = to_wib(now).date()
     row = dict(objector, telepon=phone_key(objector["telepon"]), created_at=now)
     with models.db.atomic():
-        _count_against_quota(row["telepon"], day, per_day)
+        _count_against_quota(quota_key(row["telepon"], client), day, per_day)
         enrolment = listed_enrolment(enrolment_id)
         if enrolment is None:
             raise CaseError("Penerima ini sudah tidak ada di daftar.")
@@ -197,6 +210,7 @@ def submit_objection(enrolment_id: int, objector: dict, *, assessment_days: int 
                 (Objection.update(jumlah_penyanggah=Objection.jumlah_penyanggah + 1)
                  .where(Objection.id == existing.id).execute())
                 _log(existing, OPEN, "warga", note="Penyanggah tambahan untuk penerima yang sama.")
+                notify.objection_received(existing, row["telepon"], row.get("kabar_sms"))
                 return Objection.get_by_id(existing.id), "gabung"
             desa = enrolment.person.desa_kode
             code = new_code()
@@ -215,6 +229,7 @@ def submit_objection(enrolment_id: int, objector: dict, *, assessment_days: int 
             Objector.create(objection=objection, **row)
             _log(objection, "diterima", "warga", note="Sanggahan diterima.")
             _log(objection, OPEN, "sistem", note="Masuk antrian tim verifikasi.")
+            notify.objection_received(objection, row["telepon"], row.get("kabar_sms"))
             return objection, "baru"
         raise CaseError("Sanggahan tidak dapat disimpan saat ini. Silakan coba lagi.")
 
@@ -245,12 +260,12 @@ def keep(objection: Objection, user: User, catatan: str = "") -> Objection:
         enrolment = Enrolment.get_by_id(objection.kepesertaan_id)
         if enrolment.berakhir is not None:  # ended meanwhile (by the admin, say): roll back
             raise CaseError(f"Kepesertaan ini sudah berakhir pada "
-                            f"{enrolment.berakhir:%d-%m-%Y} ({enrolment.alasan_berakhir}), "
+                            f"{long_date(enrolment.berakhir)} ({enrolment.alasan_berakhir}), "
                             "jadi tidak dapat dipertahankan. Pilih “Akhiri kepesertaan” "
                             "untuk menutup sanggahan ini.")
         _log(objection, "dipertahankan", user.role, user,
              "Penerima tetap terdaftar." + (f" {catatan}" if catatan else ""))
-    return Objection.get_by_id(objection.id)
+        return _decided(objection)
 
 
 def end(objection: Objection, user: User, alasan: str, tanggal: datetime.date | None = None,
@@ -282,13 +297,22 @@ def end(objection: Objection, user: User, alasan: str, tanggal: datetime.date | 
             except models.RegisterError as exc:
                 raise CaseError(f"{exc} Putusan tidak disimpan.",
                                 "tanggal" if exc.field == "tanggal" else None) from None
-            note = (f"Kepesertaan {enrolment.skema_kode} diakhiri per {day:%d-%m-%Y}: "
+            note = (f"Kepesertaan {enrolment.skema_kode} diakhiri per {long_date(day)}: "
                     f"{REASONS[alasan]}.")
         else:
-            note = (f"Kepesertaan sudah berakhir sebelumnya ({already:%d-%m-%Y}: "
+            note = (f"Kepesertaan sudah berakhir sebelumnya ({long_date(already)}: "
                     f"{enrolment.alasan_berakhir}); sanggahan ditutup.")
         _log(objection, "diakhiri", user.role, user, note + (f" {catatan}" if catatan else ""))
-    return Objection.get_by_id(objection.id)
+        return _decided(objection)
+
+
+def _decided(objection: Objection) -> Objection:
+    """The decided objection; its objectors who asked for updates get one by SMS."""
+    decided = Objection.get_by_id(objection.id)
+    phones = [phone for (phone,) in Objector.select(Objector.telepon).where(
+        Objector.objection == objection.id, Objector.kabar_sms == True).tuples()]  # noqa: E712
+    notify.objection_decided(decided, phones)
+    return decided
 
 
 def anonymise(cutoff: datetime.date) -> int:
@@ -301,6 +325,7 @@ def anonymise(cutoff: datetime.date) -> int:
         count = (Objector.update(nama="", telepon="", keterangan="")
                  .where(Objector.objection.in_(decided), Objector.nama != "").execute())
         Objection.update(catatan="").where(Objection.id.in_(decided)).execute()
+        sms_log.forget(objection_ids=decided)
         (ObjectionEvent.update(note="")
          .where(ObjectionEvent.objection.in_(decided), ObjectionEvent.user.is_null(False))
          .execute())

@@ -15,7 +15,9 @@ import datetime
 from peewee import fn
 
 import models
+from cases import objections
 from models import Report, Reporter, ReportEvent
+from sms import models as sms_log
 
 BATCH = 500
 
@@ -30,9 +32,18 @@ def closed_before(cutoff: datetime.date):
             .order_by(Report.id))
 
 
+def anonymise_objections(older_than_days: int, today: datetime.date | None = None) -> int:
+    """Objections decided more than the period ago lose their objectors' names, phones and
+    texts (cases.objections.anonymise); returns how many objectors."""
+    return objections.anonymise((today or models.today())
+                                - datetime.timedelta(days=older_than_days))
+
+
 def anonymise(older_than_days: int, today: datetime.date | None = None) -> int:
     """Blank the personal data of closed reports older than the period; returns how many."""
     cutoff = (today or models.today()) - datetime.timedelta(days=older_than_days)
+    # Received SMS are logged masked already; they are kept as long as a closed case.
+    sms_log.prune(datetime.datetime.combine(cutoff, datetime.time()))
     done = 0
     while True:
         with models.db.atomic():
@@ -45,4 +56,5 @@ def anonymise(older_than_days: int, today: datetime.date | None = None) -> int:
             (Reporter.update(nama="", nik=None, telepon=None)
              .where(Reporter.report.in_(ids)).execute())
             ReportEvent.update(note="").where(ReportEvent.report.in_(ids)).execute()
+            sms_log.forget(report_ids=ids)
         done += len(ids)

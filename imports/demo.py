@@ -227,7 +227,7 @@ class _Lines:
     def __init__(self, lines: Iterator[str]):
         self._lines = lines
 
-    def readline(self) -> str:
+    def readline(self, size: int = -1) -> str:  # the lines made here are short: size unused
         return next(self._lines, "")
 
     def __iter__(self):

@@ -176,8 +176,13 @@ def new_folder(import_dir: str) -> Path:
     return folder
 
 
-def create(folder: Path, filename: str, username: str, skip_invalid: bool) -> ImportJob:
+def create(folder: Path, filename: str, username: str, skip_invalid: bool,
+           **options) -> ImportJob:
+    """A queued job for the upload in `folder`; `options` (lembar: the sheet, skema: the scheme
+    of a short list) are kept in the folder for the worker."""
     upload = folder / files.UPLOAD
+    if options:
+        files.save_options(folder, **options)
     size = upload.stat().st_size
     return ImportJob.create(filename=filename[:200], folder=str(folder), size=size,
                             estimated_rows=files.estimate_rows(upload, size),

@@ -1,7 +1,14 @@
-"""Import of recipient lists (CSV) into the register: check every row, then write all in one go.
+"""Import of recipient lists into the register: check every row, then write all in one go.
 
-Used by `flask import-data` and, later, by the admin's browser upload: give `import_register` a
-path or a text stream, optionally a progress callback (which may cancel), and read the result.
+Used by `flask import-data` and the admin's browser upload (worker.py): give `import_register` a
+path (CSV, .xlsx, .xls or .ods) or a text stream (CSV), optionally a progress callback (which
+may cancel), and read the result.
+
+The columns are found from the header row as people write it (headers.py): NIK, NO KK, NAMA,
+ALAMAT, RT, RW, KODE WILAYAH or desa and kecamatan names (regions.py), SKEMA, DESIL. A list with
+a desa column is a full list: its people are added or updated. A list of NIK and NAMA only is a
+short list (shortlist.py): it enrols people already in the register in the scheme of the row or
+the one chosen for the whole upload.
 
 How it stays fast and lean on 2,000,000-row files:
 - Each row is first put to a cheap test that accepts only what the full checks accept; only rows
@@ -9,26 +16,34 @@ How it stays fast and lean on 2,000,000-row files:
 - A valid row is kept as one compact string, and the strings are sorted by NIK: duplicate NIKs
   end up side by side (no set of two million NIKs), and the register's primary-key B-tree gets
   appends instead of random inserts (about twice as fast on SQLite).
-- The rules (one scheme per NIK, the family rule) and the writing live in bulk.py; reading the
-  CSV (separator, header, line numbers) in readers.py, shared with the rice hand-over import.
+- The rules (one scheme per NIK, the family rule, the desil limits) and the writing live in
+  bulk.py; reading files (CSV or spreadsheet, line numbers) in readers.py, shared with the rice
+  hand-over import and the bulk check.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import groupby
 from operator import itemgetter
 
-import models
-from imports import bulk
+from imports import bulk, shortlist
 from imports.bulk import LINE_BASE, SEP, Cancelled, Problem
-from imports.readers import KK_SHAPE, NIK_SHAPE, CsvReader, FileResult, open_csv
+from imports.headers import Columns, header_test
+from imports.readers import KK_SHAPE, NIK_SHAPE, FileResult, TableError, open_table
 from imports.readers import read_text as read_text  # tests and callers find it here too
+from imports.regions import Regions
 from nik import NikError, parse_nik, parse_no_kk
 
-HEADER = ("nik", "no_kk", "nama", "alamat", "kode_desa", "skema")
+HEADER = ("nik", "no_kk", "nama", "alamat", "kode_desa", "skema")  # as our exports write it
+FIELDS = ("nik", "no_kk", "nama", "alamat", "rt", "rw", "kode_desa", "desa", "kecamatan",
+          "skema", "desil")
 MAX_NAMA, MAX_ALAMAT = 150, 300
 REPORT_EVERY = 20_000  # rows between two progress calls
+MAPPING_HINT = (", atau petakan kolomnya sekali di halaman Impor (/admin/impor): pemetaan "
+                "itu dipakai lagi untuk berkas berjudul sama")
+FAST_DESIL = {"", *(str(d) for d in range(1, 11))}
 
 # progress(phase, done, total) -> True to cancel. Phases: "membaca" (reading and checking rows;
 # total 0 = not known yet), "memeriksa" (the rules against the register), "menulis" (writing).
@@ -42,85 +57,112 @@ class ImportResult(FileResult):
     people_unchanged: int = 0
     enrolled: int = 0
     already_enrolled: int = 0  # rows whose NIK already has this very scheme: nothing to do
+    header: list = field(default_factory=list)  # the file's header row, as written
+    needs_mapping: bool = False  # required columns not recognised: map them in the browser
 
 
 def import_register(source, *, skip_invalid: bool = False, progress: Progress | None = None,
-                    sumber: str | None = None) -> ImportResult:
+                    sumber: str | None = None, sheet: str | None = None,
+                    skema: str | None = None) -> ImportResult:
     """Import a recipient list. Nothing is written if any row has a problem, unless
     `skip_invalid`: then the rows without problems are written and the others reported.
 
-    source: a path, or a text stream (e.g. an upload wrapped in io.TextIOWrapper). `sumber` is
-    recorded on each new enrolment (default "impor:<file name>").
+    source: a path (CSV or spreadsheet; `sheet` names the sheet, else the first), or a text
+    stream of CSV. `sumber` is recorded on each new enrolment (default "impor:<file name>").
+    `skema`: the scheme for every row of a short list (NIK and name) that names none.
     """
-    if isinstance(source, str | os.PathLike):
-        with open_csv(source) as stream:
-            return import_register(stream, skip_invalid=skip_invalid, progress=progress,
-                                   sumber=sumber or f"impor:{os.path.basename(source)}")
+    if sumber is None and isinstance(source, str | os.PathLike):
+        sumber = f"impor:{os.path.basename(source)}"
     report = progress or (lambda phase, done, total: None)
     result = ImportResult()
     try:
-        checked = _read(source, result, report)
+        with open_table(source, sheet, header_test("penerima")) as reader:
+            result.header = reader.header
+            columns = Columns("penerima", reader.header)
+            problem = columns.problem(MAPPING_HINT)
+            if problem:
+                result.needs_mapping = True
+                result.problems.append(Problem(reader.header_line, problem))
+                checked = None
+            elif "kode_desa" in columns or "desa" in columns:
+                checked = _read(reader, columns, result, report)
+            else:
+                checked = shortlist.read(reader, columns, result, report, skema)
         if checked is not None:
-            rows, candidates = checked
-            duplicates = _drop_duplicates(rows, result)
-            candidates = sorted(c for c in candidates if c[17:27] not in duplicates)
+            rows, candidates, desils = checked
+            removed = bulk.drop_duplicates(rows, result) | _family_desils(desils, result)
+            if removed:
+                for i, row in enumerate(rows):
+                    if row is not None and row[17:27] in removed:
+                        rows[i] = None
+                desils = [d for d in desils if d[17:27] not in removed]
+            candidates = sorted(c for c in candidates if c[17:27] not in removed)
             bulk.apply_and_write(rows, candidates, result, report, skip_invalid=skip_invalid,
-                                 sumber=sumber or "impor")
+                                 sumber=sumber or "impor", desils=desils,
+                                 update_alamat="alamat" in columns or "rt" in columns)
+    except TableError as exc:
+        result.problems.append(Problem(0, str(exc)))
     except Cancelled:
         result.cancelled, result.written = True, False
     result.finish()
     return result
 
 
-def _reference():
-    villages, kecamatan = set(), set()
-    for kode, tingkat in models.Region.select(models.Region.kode,
-                                              models.Region.tingkat).tuples():
-        (kecamatan if tingkat == "kecamatan" else villages).add(kode)
-    schemes = {kode: aktif for kode, aktif in
-               models.Scheme.select(models.Scheme.kode, models.Scheme.aktif).tuples()}
-    return villages, kecamatan, schemes
-
-
-def _read(stream, result: ImportResult, report):
-    """Check every row in file order; returns (rows, candidates), or None for a bad header.
+def _read(reader, columns: Columns, result: ImportResult, report):
+    """Check every row of a full list in file order; returns (rows, candidates, desils).
 
     rows: "NIK|LINE|NO_KK|SKEMA|DESA|NAMA|ALAMAT" for each valid row; candidates:
-    "NO_KK|LINE|NIK|SKEMA" for each valid row that names a scheme (| being SEP).
+    "NO_KK|LINE|NIK|SKEMA" for each valid row that names a scheme; desils "NO_KK|LINE|DESIL"
+    for each valid row that gives one (| being SEP).
     """
-    villages, kecamatan, schemes = _reference()
+    regions = Regions()
+    schemes = bulk.schemes()
     active = {kode for kode, aktif in schemes.items() if aktif}
-    reader = CsvReader(stream)
-    problem = reader.header_problem(HEADER)
-    if problem:
-        result.problems.append(problem)
-        return None
-    pick = itemgetter(*(reader.names.index(h) for h in HEADER))
+    village_of = {code: code for code in regions.villages}
+    village_of.update({code.replace(".", ""): code for code in regions.villages})
+    by_code = "kode_desa" in columns
+    rt_rw = "rt" in columns or "rw" in columns
+    pick = itemgetter(*(columns.index.get(f, len(reader.header)) for f in FIELDS))
     valid_dates: set[str] = set()  # DDMMYY parts of NIKs that parse_nik accepted
-    rows, candidates = [], []
+    rows, candidates, desils = [], [], []
     add_row, add_candidate, problems = rows.append, candidates.append, result.problems
     for first, fields in reader.records(problems, report, REPORT_EVERY):
-        nik, no_kk, nama, alamat, desa, skema = pick(fields)
+        fields.append("")  # what a field the file does not have reads
+        nik, no_kk, nama, alamat, rt, rw, kode, desa, kec, skema, desil = pick(fields)
         nama, alamat = nama.strip(), alamat.strip()
+        if rt_rw:
+            alamat = with_rt_rw(alamat, rt, rw)
+        code = village_of.get(kode) if by_code else regions.resolve("", desa, kec)[0]
         if not (NIK_SHAPE(nik) and nik[6:12] in valid_dates and KK_SHAPE(no_kk)
                 and nama and len(nama) <= MAX_NAMA and len(alamat) <= MAX_ALAMAT
-                and desa in villages and (not skema or skema in active)):
-            nik, no_kk, desa, skema, messages = _check_row(
-                nik, no_kk, nama, alamat, desa, skema, villages, kecamatan, schemes)
+                and code and (not skema or skema in active) and desil in FAST_DESIL):
+            nik, no_kk, code, skema, desil, messages = _check_row(
+                nik, no_kk, nama, alamat, (kode, desa, kec), skema, desil, regions, schemes)
             if messages:
                 problems.extend(Problem(first, message) for message in messages)
                 continue
             valid_dates.add(nik[6:12])
         at = str(LINE_BASE + first)
-        add_row(SEP.join((nik, at, no_kk, skema, desa, nama, alamat)))
+        add_row(SEP.join((nik, at, no_kk, skema, code, nama, alamat)))
         if skema:
             add_candidate(SEP.join((no_kk, at, nik, skema)))
+        if desil:
+            desils.append(SEP.join((no_kk, at, desil)))
     result.rows = count = reader.count
     report("membaca", count, count)
-    return rows, candidates
+    return rows, candidates, desils
 
 
-def _check_row(nik, no_kk, nama, alamat, desa, skema, villages, kecamatan, schemes):
+def with_rt_rw(alamat: str, rt: str, rw: str) -> str:
+    """`Jl. Mawar 1` with RT 1 and RW 2 -> `Jl. Mawar 1 RT 001 RW 002`."""
+    parts = [alamat] if alamat else []
+    for label, value in (("RT", rt.strip()), ("RW", rw.strip())):
+        if value:
+            parts.append(f"{label} {value.zfill(3) if value.isdigit() else value}")
+    return " ".join(parts)
+
+
+def _check_row(nik, no_kk, nama, alamat, desa, skema, desil, regions, schemes):
     """The full checks, with a message for each problem of the row (the slow path)."""
     messages = []
     try:
@@ -138,40 +180,26 @@ def _check_row(nik, no_kk, nama, alamat, desa, skema, villages, kecamatan, schem
     if len(alamat) > MAX_ALAMAT:
         messages.append(f"Alamat terlalu panjang ({len(alamat)} huruf; paling banyak "
                         f"{MAX_ALAMAT}).")
-    desa = desa.strip()
-    if not desa:
-        messages.append("Kode desa wajib diisi (kode Kemendagri bertitik, misalnya "
-                        "35.10.16.2001).")
-    elif desa in kecamatan:
-        messages.append(f"Kode {desa} adalah kode kecamatan; isi kode desa/kelurahan, "
-                        f"misalnya {desa}.2001.")
-    elif desa not in villages:
-        messages.append(f"Kode desa {desa} tidak dikenal: harus kode desa/kelurahan di "
-                        "Banyuwangi (kode Kemendagri bertitik, misalnya 35.10.16.2001).")
+    code, problem = regions.resolve(*desa)
+    if problem:
+        messages.append(problem)
     skema = skema.strip().upper()  # empty: a family member who is not enrolled personally
-    if skema and skema not in schemes:
-        messages.append(f"Skema {skema} tidak dikenal. Skema yang ada: "
-                        + ", ".join(sorted(k for k, aktif in schemes.items() if aktif)) + ".")
-    elif skema and not schemes[skema]:
-        messages.append(f"Skema {skema} sudah tidak aktif: tidak menerima peserta baru.")
-    return nik, no_kk, desa, skema, messages
+    desil = bulk.scheme_and_desil(skema, desil, schemes, messages)
+    return nik, no_kk, code, skema, str(desil or ""), messages
 
 
-def _drop_duplicates(rows: list, result: ImportResult) -> set[str]:
-    """Sort rows by NIK, then line; each later row of a NIK becomes a problem and is removed
-    (set to None). Returns the stored line numbers removed."""
-    rows.sort()
+def _family_desils(desils: list[str], result: ImportResult) -> set[str]:
+    """Sort "NO_KK|LINE|DESIL" by card and line; a later row giving its family another desil
+    is a problem. Returns the stored line numbers of those rows."""
+    desils.sort()
     removed: set[str] = set()
-    previous = first = None
-    for i, row in enumerate(rows):
-        if row[:16] == previous:
-            removed.add(row[17:27])
-            result.problems.append(Problem(
-                int(row[17:27]) - LINE_BASE,
-                f"NIK ini sudah ada di baris {int(first) - LINE_BASE}; setiap NIK hanya boleh "
-                "muncul sekali dalam satu file."))
-            rows[i] = None
-        else:
-            previous, first = row[:16], row[17:27]
+    for card, group in groupby(desils, key=itemgetter(slice(0, 16))):
+        first, *others = group
+        for other in others:
+            if other[28:] != first[28:]:
+                removed.add(other[17:27])
+                result.problems.append(Problem(
+                    int(other[17:27]) - LINE_BASE,
+                    f"Keluarga ini (No. KK {card}) sudah diberi desil {first[28:]} di baris "
+                    f"{int(first[17:27]) - LINE_BASE}; satu keluarga hanya punya satu desil."))
     return removed
-

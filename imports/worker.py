@@ -76,16 +76,20 @@ def run(job_id: int) -> str:
     beat = Heartbeat(job_id)
     beat.start()
     status, error, counts = "gagal", "", {}
+    chosen = files.options(job.path)
     try:
         with models.db.connection_context():
             result = recipients.import_register(
                 str(job.path / files.UPLOAD), skip_invalid=job.skip_invalid,
-                progress=beat.progress, sumber=f"impor:{job.filename} (unggahan {job.id})")
+                progress=beat.progress, sumber=f"impor:{job.filename} (unggahan {job.id})",
+                sheet=chosen.get("lembar"), skema=chosen.get("skema"))
         if result.cancelled:
             status = "dibatalkan"
         else:
             status = "selesai" if result.written else "ditolak"
-            files.write_problem_files(job.path, result.problems)
+            if result.needs_mapping:
+                files.save_header(job.path, result.header)  # the page offers to map them
+            files.write_problem_files(job.path, result.problems, chosen.get("lembar"))
             counts = dict(rows=result.rows, problems=len(result.problems),
                           problem_rows=result.skipped, people_added=result.people_added,
                           people_updated=result.people_updated,

@@ -8,8 +8,6 @@ the same moment cannot both succeed.
 """
 from __future__ import annotations
 
-import re
-
 from peewee import IntegrityError
 
 import models
@@ -17,7 +15,7 @@ from errors import RuleError
 from models import Region, User
 from office import passwords
 
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,49}")
+USERNAME = passwords.USERNAME
 
 
 class OfficeError(RuleError):
@@ -32,21 +30,20 @@ def _office(kantor: str | None) -> str | None:
     return kantor
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str | None = None) -> None:
     try:
-        passwords.check_policy(password, "kata_sandi")
+        passwords.check_policy(password, "kata_sandi", username)
     except RuleError as exc:
         raise OfficeError(str(exc), exc.field) from None
 
 
 def create_user(username: str, role: str, password: str, kantor: str | None = None) -> User:
     username = (username or "").strip().lower()
-    if not USERNAME.fullmatch(username):
-        raise OfficeError("Nama pengguna 3–50 karakter: huruf kecil, angka, titik, garis bawah "
-                          "atau tanda hubung, diawali huruf atau angka.", "username")
+    if problem := passwords.username_problem(username):
+        raise OfficeError(problem, "username")
     if role not in models.ROLES:
         raise OfficeError("Pilih peran: petugas, verifikator atau admin.", "role")
-    _check_password(password)
+    _check_password(password, username)
     user = User(username=username, role=role, kantor=_office(kantor))
     user.set_password(password)
     try:
@@ -101,7 +98,7 @@ def set_active(user_id: int, active: bool) -> User:
 
 def reset_password(user_id: int, password: str) -> User:
     """A new password set by an admin; every session of that account ends."""
-    _check_password(password)
     user = User.get_by_id(user_id)
+    _check_password(password, user.username)
     user.change_password(password)  # also bumps the session epoch
     return user

@@ -9,6 +9,7 @@ import re
 from peewee import SQL, IntegrityError, fn
 
 import models
+from formats import whole_number
 from models import Scheme
 from office.accounts import OfficeError
 
@@ -43,10 +44,18 @@ def _scheme_texts(nama: str, manfaat: str) -> tuple[str, str]:
     return nama, manfaat
 
 
-def update_scheme(kode: str, nama: str, manfaat: str) -> Scheme:
-    """Name and benefit only: level and unit decide the rules for existing enrolments."""
+def update_scheme(kode: str, nama: str, manfaat: str, desil_maks: str | None = None) -> Scheme:
+    """Name, benefit and the desil limit (office/desil.py) only: level and unit decide the rules
+    for existing enrolments. A new limit applies to new enrolments; current ones stay."""
     nama, manfaat = _scheme_texts(nama, manfaat)
-    Scheme.update(nama=nama, manfaat=manfaat).where(Scheme.kode == kode).execute()
+    changes = {"nama": nama, "manfaat": manfaat}
+    if desil_maks is not None:
+        limit = desil_maks.strip()
+        if limit and whole_number(limit, 1, 10) is None:
+            raise OfficeError("Batas desil: angka 1 sampai 10, atau kosong bila tanpa batas.",
+                              "desil_maks")
+        changes["desil_maks"] = whole_number(limit) if limit else None
+    Scheme.update(**changes).where(Scheme.kode == kode).execute()
     return Scheme.get_by_id(kode)
 
 

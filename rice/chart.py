@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from formats import long_date
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 52, 44, 14, 40
 MAX_DAYS = 180  # the most recent days drawn; the table under the chart has them all
@@ -33,16 +35,6 @@ class Chart:
     share: str = "0"  # percent handed over at the end
 
 
-def _nice(n: int) -> int:
-    """The next round number at or above n for the axis: 1, 2, 5, 10, 20, 50, ..."""
-    step = 1
-    while True:
-        for m in (1, 2, 5):
-            if step * m >= n:
-                return step * m
-        step *= 10
-
-
 def daily_chart(progress) -> Chart:
     stages = list(progress.programme.stage_numbers)
     chart = Chart(legend=[(s, COLOURS[(s - 1) % len(COLOURS)]) for s in stages])
@@ -54,7 +46,10 @@ def daily_chart(progress) -> Chart:
     days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
     before = sum(sum(counts.values()) for day, counts in progress.daily if day < first)
     chart.first, chart.last = first, last
-    chart.y_max = _nice(max(sum(served.get(d, {}).values()) for d in days) or 1)
+    # Scaled to a stage's total (every family on the list), never to the busiest day: one
+    # day of 0.7 % would otherwise fill the chart beside the line's "100%".
+    busiest = max(sum(served.get(d, {}).values()) for d in days)
+    chart.y_max = max(progress.families, busiest, 1)
     plot_w, plot_h = chart.right - chart.left, chart.bottom - chart.top
     slot = plot_w / len(days)
     gap = min(slot * 0.15, 2)
@@ -72,7 +67,7 @@ def daily_chart(progress) -> Chart:
             chart.bars.append({"x": round(chart.left + i * slot + gap / 2, 2), "y": round(y, 2),
                                "w": round(max(slot - gap, 0.5), 2), "h": round(h, 2),
                                "fill": COLOURS[(tahap - 1) % len(COLOURS)],
-                               "label": f"{day:%d-%m-%Y}, tahap {tahap}: {n} keluarga"})
+                               "label": f"{long_date(day)}, tahap {tahap}: {n} keluarga"})
         total += sum(counts.values())
         x = chart.left + (i + 0.5) * slot
         points.append(f"{x:.1f},{chart.bottom - min(total / due, 1) * plot_h:.1f}")

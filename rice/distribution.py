@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from database import db
-from formats import today
+from formats import long_date, today
 from models import Person, Scheme, User
 from rice.models import (
     MAX_STAGES,
@@ -153,7 +153,7 @@ def batch_problem(batch: Batch | None, programme: Programme, tahap: int,
         return (f"Batch {batch.kode} belum diuji tanak: beras tahap {tahap} baru boleh "
                 "dibagikan sesudah uji tanak dinyatakan layak.")
     if day < batch.lulus_tanggal:
-        return (f"Batch {batch.kode} baru lulus uji tanak pada {batch.lulus_tanggal:%d-%m-%Y}; "
+        return (f"Batch {batch.kode} baru lulus uji tanak pada {long_date(batch.lulus_tanggal)}; "
                 "beras tidak boleh dibagikan sebelum uji tanak.")
     return None
 
@@ -254,9 +254,15 @@ def record_replacement(ret: Return, batch_id: int | None, catatan: str = "",
     return Return.get_by_id(ret.id)
 
 
-def returns_of(programme: Programme, only_open: bool = False):
+def returns_of(programme: Programme, only_open: bool = False, kecamatan: str | None = None):
+    """The programme's returns; only those of families in `kecamatan` for a scoped reviewer."""
     query = (Return.select(Return, Handover).join(Handover)
              .where(Handover.programme == programme.id))
+    if kecamatan:
+        query = query.where(fn.EXISTS(
+            Family.select(Family.id).where(Family.programme == Handover.programme,
+                                           Family.no_kk == Handover.no_kk,
+                                           Family.kecamatan == kecamatan)))
     if only_open:
         query = query.where(Return.tanggal_ganti.is_null())
     return query.order_by(Return.tanggal_ganti.is_null(False), Return.tanggal, Return.id)

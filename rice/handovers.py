@@ -1,4 +1,5 @@
-"""Import of rice hand-overs recorded elsewhere (a warehouse's or the post office's list), as CSV.
+"""Import of rice hand-overs recorded elsewhere (a warehouse's or the post office's list): CSV,
+or a spreadsheet (.xlsx, .xls, .ods) read by the same reader as the recipient lists.
 
 The same checks as the counter, with every problem reported by line number, and all-or-nothing
 unless asked to skip bad rows: the family is on the programme's list, the stage exists, the
@@ -7,12 +8,13 @@ stage (in the file and against the database). A row that repeats an imported han
 date, batch and distribution point) changes nothing, so re-importing a file is harmless; a row for
 a family already served at a counter is refused.
 
-Built like the register import (recipients.py, bulk.py; the CSV read by readers.py): rows checked
+Built like the register import (recipients.py, bulk.py; files read by readers.py): rows checked
 against reference data read once, kept as compact sorted strings, then one transaction of DB-API
 executemany calls.
 
-CSV columns: no_kk, tahap, tanggal, batch; optional titik (distribution point) and nik (who
-collected; with no_kk empty it also finds the family through the register).
+Columns (found from the header as people write it, imports/headers.py): no_kk, tahap, tanggal,
+batch; optional titik (distribution point) and nik (who collected; with no_kk empty it also finds
+the family through the register).
 """
 from __future__ import annotations
 
@@ -25,16 +27,17 @@ import peewee
 from peewee import IntegrityError, SqliteDatabase
 
 import models
+from formats import long_date
 from formats import parse_date as _parse_date
 from imports import bulk
 from imports.bulk import BATCH, LINE_BASE, REBUILD_AT, SEP, Cancelled, Problem
-from imports.readers import NIK_SHAPE, CsvReader, FileResult, open_csv
+from imports.headers import Columns, header_test
+from imports.readers import NIK_SHAPE, FileResult, TableError, open_table
 from nik import NikError, parse_nik, parse_no_kk
 from rice.distribution import batch_code, batch_problem
 from rice.models import BIG_CHANGE, Batch, Programme, refresh_statistics
 
-REQUIRED = ("no_kk", "tahap", "tanggal", "batch")
-OPTIONAL = ("titik", "nik")
+FIELDS = ("no_kk", "tahap", "tanggal", "batch", "titik", "nik")
 CHUNK = 500  # family cards per query against the database
 
 Progress = Callable[[str, int, int], "bool | None"]
@@ -48,22 +51,24 @@ class HandoverImportResult(FileResult):
 
 def import_handovers(programme: Programme, source, *, skip_invalid: bool = False,
                      progress: Progress | None = None, sumber: str | None = None,
-                     petugas_id: int | None = None) -> HandoverImportResult:
-    """Import hand-overs for `programme` from a path or a text stream; see the module doc."""
-    if isinstance(source, str | os.PathLike):
-        with open_csv(source) as stream:
-            return import_handovers(programme, stream, skip_invalid=skip_invalid,
-                                    progress=progress, petugas_id=petugas_id,
-                                    sumber=sumber or f"impor:{os.path.basename(source)}")
+                     petugas_id: int | None = None,
+                     sheet: str | None = None) -> HandoverImportResult:
+    """Import hand-overs for `programme` from a path (CSV or spreadsheet; `sheet` names the
+    sheet, else the first) or a text stream of CSV; see the module doc."""
+    if sumber is None and isinstance(source, str | os.PathLike):
+        sumber = f"impor:{os.path.basename(source)}"
     report = progress or (lambda phase, done, total: None)
     result = HandoverImportResult()
     try:
         programme.sync_families()  # families enrolled since the list was made are due too
-        rows = _read(programme, source, result, report)
+        with open_table(source, sheet, header_test("beras")) as reader:
+            rows = _read(programme, reader, result, report)
         if rows is not None:
             _drop_duplicates(rows, result)
             _check_and_write(programme, rows, result, report, skip_invalid=skip_invalid,
                              sumber=(sumber or "impor")[:200], petugas_id=petugas_id)
+    except TableError as exc:
+        result.problems.append(Problem(0, str(exc)))
     except Cancelled:
         result.cancelled, result.written = True, False
     result.finish()
@@ -169,16 +174,14 @@ class _Checker:
         return messages
 
 
-def _read(programme: Programme, stream, result, report) -> list[str] | None:
+def _read(programme: Programme, reader, result, report) -> list[str] | None:
     """Check every row in file order; the compact rows, or None for a bad header."""
-    reader = CsvReader(stream)
-    problem = reader.header_problem(REQUIRED, " (boleh ditambah titik,nik)")
+    found = Columns("beras", reader.header)
+    problem = found.problem(" (titik dan nik boleh ada)")
     if problem:
-        result.problems.append(problem)
+        result.problems.append(Problem(reader.header_line, problem))
         return None
-    names = reader.names
-    columns = [names.index(h) for h in REQUIRED] + [
-        names.index(h) if h in names else None for h in OPTIONAL]
+    columns = [found.index.get(f) for f in FIELDS]
     checker = _Checker(programme)
     rows: list[str] = []
     pending: list[tuple] = []  # rows naming the family by a member's NIK only
@@ -297,7 +300,7 @@ def _against_database(programme, rows, result, report) -> set[int]:
             where = ", ".join(x for x in (first[2], first[3]) if x)  # point, source
             result.problems.append(Problem(
                 int(fields[2]) - LINE_BASE,
-                f"Keluarga ini sudah menerima tahap {int(fields[1])} pada {day:%d-%m-%Y} "
+                f"Keluarga ini sudah menerima tahap {int(fields[1])} pada {long_date(day)} "
                 f"({where}); penyerahan kedua ditolak."))
         done += len(chunk)
         if report("memeriksa", done, len(indexed)):

@@ -18,10 +18,20 @@ import models
 import schema
 from app import create_app
 from nik import make_nik
+from web import assets
 from web import totp as accounts
 
 BANYUWANGI_KEC = "351016"  # kecamatan Banyuwangi (35.10.16)
 DESA = "35.10.16.1001"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_assets(tmp_path_factory):
+    """htmx copied and every static file digested and precompressed, as `make assets` does
+    (the same function), when missing or out of date: before any app reads the manifest."""
+    path = tmp_path_factory.mktemp("assets") / "unused.db"
+    assets.build(create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}",
+                             "SECRET_KEY": "test", "RATELIMIT_STORAGE_URI": "memory://"}))
 
 
 @pytest.fixture(scope="session")
@@ -111,9 +121,17 @@ def runner(app):
 
 
 def csrf_token(client, path="/"):
-    """The CSRF token of the form on `path`, as a browser would submit it."""
+    """The CSRF token of the form on `path`, as a browser would submit it.
+
+    The forms anyone may send (the check, the report, an objection) carry none: a resident has
+    no session. Tests that post staff forms after visiting such a page get the session's token
+    from the sign-in page, as a browser that opened it would have.
+    """
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    if found is None and path != "/masuk":
+        return csrf_token(client, "/masuk")
+    return found.group(1) if found else ""
 
 
 # Serials 0001-9999, over again when used up: NIKs need only be unique within one test, whose

@@ -13,7 +13,7 @@ def _admin_routes(app):
         if rule.rule.startswith("/admin"):
             path = (rule.rule.replace("<int:job_id>", "1").replace("<int:user_id>", "1")
                     .replace("<int:enrolment_id>", "1").replace("<kode>", "PKH")
-                    .replace("<token>", "x"))
+                    .replace("<int:period_id>", "1").replace("<token>", "x"))
             for method in sorted(set(rule.methods) - {"HEAD", "OPTIONS"}):
                 yield method, path
 

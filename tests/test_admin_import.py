@@ -303,7 +303,7 @@ def test_a_file_without_the_header_row(admin):
     job = wait(job_id(upload(admin, f"{row(new_nik())}\n".encode())))
     assert job.status == "ditolak"
     page = admin.get(f"/admin/impor/{job.id}").get_data(as_text=True)
-    assert "Baris judul harus berisi kolom" in page and "Tidak ada data yang disimpan." in page
+    assert "tidak ditemukan di baris judul" in page and "Tidak ada data yang disimpan." in page
 
 
 def test_old_result_files_are_removed_but_the_jobs_stay(admin, app):
@@ -322,3 +322,42 @@ def test_old_result_files_are_removed_but_the_jobs_stay(admin, app):
     assert (newest.path / import_files.UPLOAD).exists()
     assert admin.get(f"/admin/impor/{old[0].id}/masalah.csv").status_code == 404
     assert jobs.get(old[0].id).status == "ditolak"
+
+
+def test_a_spreadsheet_with_a_chosen_sheet_and_a_short_list_scheme(admin, tmp_path):
+    from tests.spreadsheets import number_nik, write_xlsx
+
+    known = number_nik()
+    models.Person.create(nik=known, no_kk=KK, nama="SITI WAHYUNI", alamat="", desa=DESA)
+    path = write_xlsx(tmp_path / "desa.xlsx", [["NIK", "NAMA"], [float(known), "Siti Wahyuni"]],
+                      sheet="Usulan", before={"Catatan": [["dari desa"]]})
+    data = {"csrf_token": csrf_token(admin, "/admin/impor"), "lembar": "usulan",
+            "skema": "BPNT", "berkas": (io.BytesIO(path.read_bytes()), "usulan desa.xlsx")}
+    job = wait(job_id(admin.post("/admin/impor", data=data,
+                                 content_type="multipart/form-data")))
+    assert job.status == "selesai" and job.enrolled == 1
+    assert models.covering(known).skema == "BPNT"
+
+
+def test_unrecognised_columns_are_mapped_in_the_browser_and_remembered(admin):
+    header = "ID;Identitas;Kartu;Penerima;Wilayah"
+    nik, later = new_nik(), new_nik()
+    first = wait(job_id(upload(admin, f"{header}\n1;{nik};{KK};SITI;{DESA}\n".encode())))
+    assert first.status == "ditolak"
+    page = admin.get(f"/admin/impor/{first.id}").get_data(as_text=True)
+    assert "Petakan kolom berkas ini" in page
+    form = admin.get(f"/admin/impor/{first.id}/kolom").get_data(as_text=True)
+    assert '<label for="kolom-1">Identitas</label>' in form
+    token = csrf_token(admin, f"/admin/impor/{first.id}/kolom")
+    incomplete = admin.post(f"/admin/impor/{first.id}/kolom",
+                            data={"csrf_token": token, "kolom-1": "nik"})
+    assert incomplete.status_code == 422
+    assert "Kolom Nama tidak ditemukan" in incomplete.get_data(as_text=True)
+    mapping = {"csrf_token": token, "kolom-0": "", "kolom-1": "nik", "kolom-2": "no_kk",
+               "kolom-3": "nama", "kolom-4": "kode_desa"}
+    second = wait(job_id(admin.post(f"/admin/impor/{first.id}/kolom", data=mapping)))
+    assert second.status == "selesai" and second.people_added == 1
+    assert models.Person.get_by_id(nik).nama == "SITI"
+    # The next file with these headers is imported without asking.
+    third = wait(job_id(upload(admin, f"{header}\n2;{later};{KK};BUDI;{DESA}\n".encode())))
+    assert third.status == "selesai" and third.people_added == 1

@@ -45,8 +45,9 @@ MATRIX = [
     ("GET", "/", "/", None, everyone(200)),
     ("GET", "/cek", "/cek", None, everyone(303)),
     ("POST", "/cek", "/cek", {"nik": "123"}, everyone(200)),
-    ("GET", "/aset/htmx-<version>.min.js", "/aset/htmx-{version}.min.js", None, everyone(200)),
     ("GET", "/static/<path:filename>", "/static/style.css", None, everyone(200)),
+    ("GET", "/static/<path:filename>", "/static/{css}", None, everyone(200)),
+    ("GET", "/static/<path:filename>", "/static/{htmx}", None, everyone(200)),
     ("GET", "/lapor", "/lapor", None, everyone(200)),
     ("POST", "/lapor", "/lapor", {"nama": ""}, everyone(200)),
     ("GET", "/lapor/desa", "/lapor/desa?kecamatan=35.10.16", None, everyone(200)),
@@ -74,7 +75,16 @@ MATRIX = [
     ("POST", "/kios", "/kios", {"sekali": "lama"}, petugas_only(303)),
     ("POST", "/kios/cek", "/kios/cek", {"nik": "123"}, petugas_only(303)),
     ("POST", "/kios/selesai", "/kios/selesai", {}, petugas_only(303)),
+    ("GET", "/kios/cetak-ulang", "/kios/cetak-ulang", None, petugas_only(200)),
+    ("POST", "/kios/cetak-ulang", "/kios/cetak-ulang", {"kode": "ABCD2345"}, petugas_only(303)),
     ("GET", "/kios/tanda-terima", "/kios/tanda-terima", None, petugas_only(303)),
+    # The bulk check: any signed-in staff member; a result is its owner's only.
+    ("GET", "/cek-massal", "/cek-massal", None, staff(200)),
+    ("POST", "/cek-massal", "/cek-massal", {}, staff(422)),
+    ("GET", "/cek-massal/<token>", "/cek-massal/" + "0" * 24, None, staff(404)),
+    ("GET", "/cek-massal/<token>.csv", "/cek-massal/" + "0" * 24 + ".csv", None, staff(404)),
+    ("GET", "/cek-massal/<token>.xlsx", "/cek-massal/" + "0" * 24 + ".xlsx", None,
+     staff(404)),
     # The reviewer's desk: verifikator and admin; a scoped verifikator sees one kecamatan.
     ("GET", "/verifikasi", "/verifikasi", None, reviewers(200)),
     ("GET", "/verifikasi/<kode>", "/verifikasi/{here}", None, reviewers(200)),
@@ -111,11 +121,17 @@ MATRIX = [
     ("GET", "/admin/impor", "/admin/impor", None, staff(403, admin=200)),
     ("POST", "/admin/impor", "/admin/impor", {"lewati": "1"}, staff(403, admin=422)),
     ("GET", "/admin/impor/<int:job_id>", "/admin/impor/999999", None, staff(403, admin=404)),
+    ("GET", "/admin/impor/<int:job_id>/batal", "/admin/impor/999999/batal", None,
+     staff(403, admin=404)),
     ("POST", "/admin/impor/<int:job_id>/batal", "/admin/impor/999999/batal", {},
      staff(403, admin=404)),
     ("POST", "/admin/impor/<int:job_id>/baris-benar", "/admin/impor/999999/baris-benar", {},
      staff(403, admin=404)),
     ("GET", "/admin/impor/<int:job_id>/masalah.csv", "/admin/impor/999999/masalah.csv", None,
+     staff(403, admin=404)),
+    ("GET", "/admin/impor/<int:job_id>/kolom", "/admin/impor/999999/kolom", None,
+     staff(403, admin=404)),
+    ("POST", "/admin/impor/<int:job_id>/kolom", "/admin/impor/999999/kolom", {},
      staff(403, admin=404)),
     ("GET", "/admin/impor/<int:job_id>/baris-ditolak.csv",
      "/admin/impor/999999/baris-ditolak.csv", None, staff(403, admin=404)),
@@ -124,6 +140,11 @@ MATRIX = [
      staff(403, admin=200)),
     ("GET", "/admin/ekspor/laporan.csv", "/admin/ekspor/laporan.csv", None,
      staff(403, admin=200)),
+    ("GET", "/admin/ekspor/penerima.xlsx", "/admin/ekspor/penerima.xlsx", None,
+     staff(403, admin=200)),
+    ("GET", "/admin/ekspor/laporan.xlsx", "/admin/ekspor/laporan.xlsx", None,
+     staff(403, admin=200)),
+    ("GET", "/admin/jejak", "/admin/jejak", None, staff(403, admin=200)),
     ("GET", "/admin/pengguna", "/admin/pengguna", None, staff(403, admin=200)),
     ("POST", "/admin/pengguna", "/admin/pengguna", {"username": ""}, staff(403, admin=422)),
     ("GET", "/admin/pengguna/<int:user_id>", "/admin/pengguna/999999", None,
@@ -139,6 +160,7 @@ MATRIX = [
     ("POST", "/admin/pengguna/<int:user_id>/aktifkan", "/admin/pengguna/999999/aktifkan", {},
      staff(403, admin=404)),
     ("GET", "/admin/skema", "/admin/skema", None, staff(403, admin=200)),
+    ("GET", "/admin/sms", "/admin/sms", None, staff(403, admin=200)),
     ("POST", "/admin/skema", "/admin/skema", {"kode": ""}, staff(403, admin=422)),
     ("GET", "/admin/skema/<kode>", "/admin/skema/PKH", None, staff(403, admin=200)),
     ("POST", "/admin/skema/<kode>", "/admin/skema/PKH", {"nama": ""}, staff(403, admin=422)),
@@ -146,6 +168,16 @@ MATRIX = [
      staff(403, admin=200)),
     ("POST", "/admin/skema/<kode>/nonaktifkan", "/admin/skema/TIDAK-ADA/nonaktifkan", {},
      staff(403, admin=404)),
+    ("GET", "/admin/skema/<kode>/jadwal", "/admin/skema/PKH/jadwal", None,
+     staff(403, admin=200)),
+    ("POST", "/admin/skema/<kode>/jadwal", "/admin/skema/PKH/jadwal", {},
+     staff(403, admin=422)),
+    ("POST", "/admin/skema/<kode>/jadwal/<int:period_id>/hapus",
+     "/admin/skema/PKH/jadwal/999999/hapus", {}, staff(403, admin=404)),
+    ("GET", "/admin/kantor", "/admin/kantor", None, staff(403, admin=200)),
+    ("GET", "/admin/kantor/<kode>", "/admin/kantor/dinsos", None, staff(403, admin=200)),
+    ("POST", "/admin/kantor/<kode>", "/admin/kantor/dinsos", {"nama": ""},
+     staff(403, admin=422)),
     ("POST", "/admin/skema/<kode>/aktifkan", "/admin/skema/TIDAK-ADA/aktifkan", {},
      staff(403, admin=404)),
     ("GET", "/admin/penduduk", "/admin/penduduk", None, staff(403, admin=200)),
@@ -250,17 +282,19 @@ def _client_for(app, role, make_user):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(app, make_user, cases, role):
-    from extensions import limiter
+    from extensions import limiter, static_digest
 
     limiter.enabled = False  # the matrix asks who may, not how often
     try:
         client = _client_for(app, role, make_user)
-        values = dict(cases, version=app.config["HTMX_VERSION"] or "0")
+        manifest = static_digest.manifests.get("static", {})  # the digested asset names
+        values = dict(cases, css=manifest.get("style.css", "style.css"),
+                      htmx=manifest.get("htmx.min.js", "htmx.min.js"))
         wrong = []
         # Signing out last: it ends this role's session.
         for method, rule, path, data, expected in sorted(MATRIX, key=lambda e: e[1] == "/keluar"):
             want = expected[role]
-            if "{version}" in path and not app.config["HTMX_VERSION"]:
+            if "{htmx}" in path and "htmx.min.js" not in manifest:
                 want = 404  # htmx is not installed (node_modules missing)
             url = path.format(**values)
             before = _state()

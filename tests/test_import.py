@@ -199,9 +199,16 @@ def test_skip_invalid_writes_the_valid_rows(app):
 
 
 def test_header_must_name_the_columns(app):
+    result = run("nik,no_kk,kampung\n3510161705800001,3510160101200011,SITI\n")
+    [(line, message)] = problems(result)
+    assert line == 1 and result.needs_mapping and not result.written
+    assert message.startswith("Kolom Nama tidak ditemukan di baris judul. Judul yang tidak "
+                              "dikenali: kampung.")
+    assert "petakan kolomnya sekali di halaman Impor" in message
+    # NIK and NAMA alone make a short list, which needs a scheme for the whole upload.
     result = run("nik,no_kk,nama\n3510161705800001,3510160101200011,SITI\n")
-    assert problems(result) == [(1, "Baris judul harus berisi kolom nik,no_kk,nama,alamat,"
-                                    "kode_desa,skema; tidak ada: alamat, kode_desa, skema.")]
+    assert problems(result) == [(0, "Daftar ini hanya berisi NIK dan nama: pilih skema "
+                                    "bantuan untuk seluruh daftar, lalu impor lagi.")]
 
 
 def test_quotes_semicolons_blank_lines_and_column_order(app):

@@ -244,7 +244,7 @@ def test_end_closes_the_enrolment_with_the_reason_and_keeps_history(client, revi
     ({"putusan": "akhiri", "alasan": "mampu", "tanggal": "2026-03-03"},
      "tidak boleh di masa depan", 422),
     ({"putusan": "akhiri", "alasan": "mampu", "tanggal": "2025-12-31"},
-     "tidak boleh sebelum kepesertaan dimulai (01-01-2026)", 422),
+     "tidak boleh sebelum kepesertaan dimulai (1 Januari 2026)", 422),
     ({"putusan": "akhiri", "alasan": "mampu", "tanggal": "kemarin"}, "tidak dapat dibaca", 422),
 ])
 def test_bad_decisions_change_nothing(client, reviewer, data, message, status):

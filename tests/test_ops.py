@@ -13,7 +13,8 @@ from tests.conftest import DESA, add_person, new_nik
 def test_health_ok(client):
     response = client.get("/sehat")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "batas_permintaan": "ok",
+                                   "disk": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -77,7 +77,7 @@ def test_not_covered_offers_a_report_without_the_nik(client, register):
     nik = register["belum-terdaftar"][0]
     html = check(client, nik, htmx=True).get_data(as_text=True)
     form = re.search(r'<form method="post" action="/lapor">.*?</form>', html, re.S).group(0)
-    assert 'name="token_nik"' in form and 'name="csrf_token"' in form and nik not in form
+    assert 'name="token_nik"' in form and nik not in form
     assert "Laporkan orang ini" in form
 
 
@@ -115,9 +115,22 @@ def test_a_nik_in_the_url_gives_no_result(client, register):
     assert status_of(html) == "tidak-valid"  # only the form body counts
 
 
-def test_check_needs_the_csrf_token(client, register):
-    response = client.post("/cek", data={"nik": register["terdaftar"][0]})
-    assert response.status_code == 400 and "data-status" not in response.get_data(as_text=True)
+def test_a_check_from_another_site_is_refused(client, register):
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                    {"Origin": "https://jahat.example"}, {"Referer": "http://jahat.example/"}):
+        response = client.post("/cek", data={"nik": register["terdaftar"][0]}, headers=headers)
+        assert response.status_code == 403, headers
+        assert "data-status" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
+    {"Origin": "http://localhost"}, {"Referer": "http://localhost/"}, {}],
+    ids=["fetch-site", "typed", "origin", "referer", "no-headers"])
+def test_a_check_from_this_site_or_a_headerless_client_is_answered(client, register, headers):
+    response = client.post("/cek", data={"nik": register["terdaftar"][0]}, headers=headers)
+    assert response.status_code == 200
+    assert status_of(response.get_data(as_text=True)) == "terdaftar"
 
 
 def test_boosted_and_history_requests_get_the_whole_page(client, register):
@@ -129,11 +142,15 @@ def test_boosted_and_history_requests_get_the_whole_page(client, register):
         assert html.startswith("<!doctype html>")
 
 
-def test_the_page_token_stays_valid_for_the_next_check(client, register):
-    """The result page hands back the token it accepted; a second check with it works."""
-    first = check(client, register["terdaftar"][0]).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', first).group(1)
-    second = client.post("/cek", data={"nik": register["belum-terdaftar"][0],
-                                       "csrf_token": token})
-    assert second.status_code == 200
-    assert status_of(second.get_data(as_text=True)) == "belum-terdaftar"
+def test_a_resident_gets_no_cookie_from_the_check(client, register):
+    """No session, no token: the page and every answer come without a cookie, and the
+    answers do not vary on one."""
+    def post(nik, htmx=False):
+        return client.post("/cek", data={"nik": nik},
+                           headers={"HX-Request": "true"} if htmx else {})
+
+    for response in (client.get("/"), post(register["terdaftar"][0]),
+                     post(register["belum-terdaftar"][0], htmx=True), post("123", htmx=True)):
+        assert "Set-Cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("Vary", "")
+    assert 'name="csrf_token"' not in client.get("/").get_data(as_text=True)

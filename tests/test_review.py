@@ -241,7 +241,7 @@ def test_layak_enrols_and_a_second_decision_fails_cleanly(client, reviewer, make
     assert enrolment.skema_kode == "RANTANG-KASIH" and enrolment.sumber == f"laporan:{report.kode}"
     assert models.covering(report.nik).status == "terdaftar"
     page = client.get(f"/verifikasi/{report.kode}").get_data(as_text=True)
-    assert "Putusan tersimpan" in page and "verifikator (verif)" in page
+    assert "Putusan tersimpan" in page and "Tim verifikasi (verif)" in page
 
     response = post(client, f"/verifikasi/{report.kode}/putusan",
                     {"putusan": "tidak-layak", "alasan": "mampu"})

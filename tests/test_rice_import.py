@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import models
+from formats import long_date
 from imports.recipients import read_text
 from nik import make_nik
 from rice import distribution as rice
@@ -109,7 +110,8 @@ def test_reimport_changes_nothing_and_a_double_hand_over_is_refused(app, tmp_pat
     result = run(programme, csv(f"{cards[0]},1,{other_day},B1,Kantor Pos,",
                                 f"{cards[0]},2,{other_day},B2,Kantor Pos,"))
     assert not result.written
-    assert problems(result) == [(2, f"Keluarga ini sudah menerima tahap 1 pada {DAY} (Gudang, "
+    day = long_date(TESTED + datetime.timedelta(days=2))
+    assert problems(result) == [(2, f"Keluarga ini sudah menerima tahap 1 pada {day} (Gudang, "
                                     "impor:gudang.csv); penyerahan kedua ditolak.")]
     assert Handover.select().count() == 4
 
@@ -131,10 +133,12 @@ def test_family_found_by_nik_semicolons_and_a_byte_order_mark(app):
 
 def test_header_must_name_the_columns(app):
     programme, _cards = setup(1)
-    result = run(programme, "kk,tahap,tanggal\n")
+    result = run(programme, "kk,tahap,tanggal,nomor\n")
     assert not result.written
-    assert problems(result) == [(1, "Baris judul harus berisi kolom no_kk,tahap,tanggal,batch "
-                                    "(boleh ditambah titik,nik); tidak ada: no_kk, batch.")]
+    assert problems(result) == [(1, "Kolom Kode batch tidak ditemukan di baris judul. Judul "
+                                    "yang tidak dikenali: nomor. Tulis judul kolom "
+                                    "seperti NO KK, TAHAP, TANGGAL, BATCH, TITIK, NIK (titik "
+                                    "dan nik boleh ada).")]
 
 
 def test_command_line_import(runner, tmp_path):
@@ -151,3 +155,32 @@ def test_command_line_import(runner, tmp_path):
     assert "Tidak ada data yang disimpan" in result.output
     result = runner.invoke(args=["import-handovers", "999", str(good)])
     assert result.exit_code != 0 and "tidak ada" in result.output
+
+
+def test_spreadsheets_with_dates_and_numbers_and_other_header_spellings(app, tmp_path):
+    from tests.spreadsheets import WRITERS
+
+    programme, cards = setup(3)
+    handed = TESTED + datetime.timedelta(days=2)
+    header = ["No. KK", "Tahap ke", "Tanggal Penyerahan", "Kode Batch", "Titik Penyaluran"]
+    for kind, card in zip(("xlsx", "xls", "ods"), cards, strict=True):
+        # A date cell (xls and ods get the typed text), a stage as a number, the card as a
+        # number (16 digits not ending in 0: exact).
+        day = handed if kind == "xlsx" else handed.strftime("%d-%m-%Y")
+        path = WRITERS[kind](tmp_path / f"pos.{kind}", [header, [float(card), 1, day, "B1",
+                                                                 "Kantor Pos"]])
+        result = import_handovers(programme, str(path))
+        assert result.ok, problems(result)
+        assert Handover.get(Handover.no_kk == card).tanggal == handed
+
+
+def test_command_line_reads_a_spreadsheet(runner, tmp_path):
+    from tests.spreadsheets import write_xlsx
+
+    programme, cards = setup(1)
+    path = write_xlsx(tmp_path / "pos.xlsx", [["no_kk", "tahap", "tanggal", "batch"],
+                                              [cards[0], "1", DAY, "B1"]], sheet="Serah")
+    result = runner.invoke(args=["import-handovers", str(programme.id), str(path),
+                                 "--sheet", "Serah"])
+    assert result.exit_code == 0, result.output
+    assert "Penyerahan baru: 1" in result.output

@@ -196,6 +196,8 @@ def test_judged_scenario_at_small_scale(client, make_user):
     """300 PKH families, three stages of 15 kg, by CSV and at the counter: 13,500 kg exactly;
     a double hand-over refused; a failed cooking test blocks its stage; returns add up."""
     cards = make_families(300)
+    # 50 look-ups in a few seconds: far above a real counter's pace (RATELIMIT_LOKET).
+    client.application.config["RATELIMIT_LOKET"] = "1000 per minute"
     sign_in(client, make_user, "admin")
     programme = make_programme()
     batches = {1: passed_batch(programme, 1), 2: passed_batch(programme, 2)}
@@ -243,3 +245,28 @@ def test_progress_fragment_and_empty_chart(client, make_user):
     response = client.get(f"/beras/{programme.id}/kemajuan", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert html.startswith('<section id="kemajuan">') and "Belum ada penyerahan" in html
+
+
+def test_a_spreadsheet_upload_on_the_rice_import_page(client, make_user, tmp_path):
+    from tests.spreadsheets import write_ods
+
+    cards = make_families(2)
+    sign_in(client, make_user, "admin")
+    programme = make_programme()
+    batch = passed_batch(programme, 1)
+    path = write_ods(tmp_path / "gudang.ods", [
+        ["DAFTAR SERAH TERIMA BERAS"],  # a title row above the table
+        ["NO KK", "TAHAP", "TANGGAL", "BATCH"],
+        *([kk, "1", TODAY, batch.kode] for kk in cards),
+    ])
+    data = {"csrf_token": csrf_token(client, f"/beras/{programme.id}/impor"),
+            "berkas": (io.BytesIO(path.read_bytes()), "gudang.ods")}
+    html = client.post(f"/beras/{programme.id}/impor", data=data,
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert 'data-baru="2"' in html
+    assert Handover.select().count() == 2
+    data["berkas"] = (io.BytesIO(b"%PDF-1.4"), "surat.pdf")
+    data["csrf_token"] = csrf_token(client, f"/beras/{programme.id}/impor")
+    refused = client.post(f"/beras/{programme.id}/impor", data=data,
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "Berkas harus CSV (.csv) atau spreadsheet" in refused

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 import models
-from tests.conftest import csrf_token, login, new_nik
+from tests.conftest import add_person, csrf_token, login, new_nik
 from tests.test_reports import report_data
 from web import redact, security
 
@@ -35,19 +35,19 @@ def limits(app):
 # --- session cookies ----------------------------------------------------------------------------
 
 def test_plain_http_gets_a_plain_cookie_without_secure(client):
-    set_cookie = cookies(client.get("/lapor"))["sesi"]
+    set_cookie = cookies(client.get("/masuk"))["sesi"]
     assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Path=/" in set_cookie
     assert "Secure" not in set_cookie and "Domain" not in set_cookie
 
 
 def test_https_gets_a_host_prefixed_secure_cookie_and_hsts(client):
-    response = client.get("/lapor", base_url=HTTPS)
+    response = client.get("/masuk", base_url=HTTPS)
     set_cookie = cookies(response)["__Host-sesi"]
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
         assert flag in set_cookie
     assert "Domain" not in set_cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert "Strict-Transport-Security" not in client.get("/lapor").headers
+    assert "Strict-Transport-Security" not in client.get("/masuk").headers
 
 
 def test_behind_nginx_the_forwarded_scheme_decides(app, client):
@@ -55,7 +55,7 @@ def test_behind_nginx_the_forwarded_scheme_decides(app, client):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    response = client.get("/lapor", headers={"X-Forwarded-Proto": "https"})
+    response = client.get("/masuk", headers={"X-Forwarded-Proto": "https"})
     assert "__Host-sesi" in cookies(response) and "Strict-Transport-Security" in response.headers
 
 
@@ -161,124 +161,170 @@ def test_a_disabled_account_loses_its_session_at_once(client, make_user):
 
 # --- rate limits -----------------------------------------------------------------------------
 
-def test_report_limit_per_ip_answers_with_a_friendly_page(client, limits):
-    limits["RATELIMIT_LAPOR_IP"] = "3 per hour"
+def from_address(address: str) -> dict:
+    return {"REMOTE_ADDR": address}
+
+
+def report(client, address="10.9.0.1", **changes):
+    return client.post("/lapor", data=report_data(client, **changes),
+                       environ_base=from_address(address))
+
+
+def check_nik(client, nik, address="10.9.0.1", **headers):
+    return client.post("/cek", data={"nik": nik}, environ_base=from_address(address),
+                       headers=headers)
+
+
+def test_only_stored_reports_count_and_the_limit_answers_with_a_friendly_page(client, limits):
+    limits["RATELIMIT_LAPORAN"] = "3 per hour"
+    # Opening the form from a check, "Tampilkan desa" and rounds with mistakes cost nothing.
+    for _ in range(10):
+        client.post("/lapor", data={"nik": new_nik()}, environ_base=from_address("10.9.0.1"))
+        client.post("/lapor", data={"aksi": "desa", "kecamatan": "35.10.16"},
+                    environ_base=from_address("10.9.0.1"))
+        assert report(client, nama="").status_code == 200  # a mistake: the form comes back
     for _ in range(3):
-        assert client.post("/lapor", data=report_data(client)).status_code == 303
+        assert report(client).status_code == 303
     before = models.Report.select().count()
-    response = client.post("/lapor", data=report_data(client))
+    response = report(client)
     html = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "Terlalu banyak" in html and "coba lagi dalam" in html
     assert int(response.headers["Retry-After"]) > 0
     assert models.Report.select().count() == before
-    # Another address is not affected.
-    other = client.post("/lapor", data=report_data(client),
-                        environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert other.status_code == 303
+    assert report(client, address="10.9.8.7").status_code == 303  # another client
 
 
-def test_report_limit_per_subject_nik_across_addresses(client, limits):
-    limits["RATELIMIT_LAPOR_NIK"] = "2 per day"
+def test_the_same_person_may_be_reported_from_any_number_of_addresses(client, limits):
+    """No per-NIK lock: strangers cannot stop a person from being reported or checked."""
     nik = new_nik()
-    for n in range(2):
-        response = client.post("/lapor", data=report_data(client, nik=nik),
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
-        assert response.status_code == 303
-    response = client.post("/lapor", data=report_data(client, nik=nik),
-                           environ_base={"REMOTE_ADDR": "10.0.0.99"})
-    assert response.status_code == 429
-    # A different person can still be reported from there.
-    assert client.post("/lapor", data=report_data(client),
-                       environ_base={"REMOTE_ADDR": "10.0.0.99"}).status_code == 303
+    add_person(nik)
+    for n in range(15):
+        assert check_nik(client, nik, f"10.0.0.{n + 1}").status_code == 200
+    assert check_nik(client, nik, "10.0.0.99").status_code == 200  # a fresh client
+    for n in range(12):
+        assert report(client, f"10.0.1.{n + 1}", nik=nik).status_code == 303
+    assert report(client, "10.0.1.99", nik=nik).status_code == 303
 
 
-def test_report_limit_overall(client, limits):
-    limits["RATELIMIT_LAPOR_ALL"] = "2 per hour"
-    for n in range(2):
-        assert client.post("/lapor", data=report_data(client),
-                           environ_base={"REMOTE_ADDR": f"10.1.0.{n}"}).status_code == 303
-    assert client.post("/lapor", data=report_data(client),
-                       environ_base={"REMOTE_ADDR": "10.1.0.77"}).status_code == 429
+def test_a_flood_from_many_addresses_leaves_the_next_resident_and_the_kiosk_served(
+        client, make_user, limits):
+    limits["RATELIMIT_CAKUPAN"] = "5 per hour"
+    limits["RATELIMIT_LAPORAN"] = "2 per hour"
+    limits["RATELIMIT_KIRIM"] = "5 per hour"
+    for n in range(30):  # every quota of every flooding address, spent
+        address = f"10.66.{n // 250}.{n % 250 + 1}"
+        statuses = {check_nik(client, new_nik(), address).status_code for _ in range(6)}
+        statuses |= {report(client, address).status_code for _ in range(3)}
+        statuses |= {client.post("/lapor", data={"nik": "1"},
+                                 environ_base=from_address(address)).status_code
+                     for _ in range(6)}
+        assert 429 in statuses
+    assert check_nik(client, new_nik(), "10.77.0.1").status_code == 200
+    assert report(client, "10.77.0.1").status_code == 303
+    make_user("petugas1", role="petugas", kantor="35.10.16.1001")
+    kiosk = client.application.test_client()
+    kiosk.environ_base["REMOTE_ADDR"] = "10.66.0.1"  # the same address as a flooding client
+    login(kiosk, "petugas1")
+    token = csrf_token(kiosk, "/kios")
+    assert kiosk.post("/kios/cek", data={"nik": new_nik(), "csrf_token": token}
+                      ).status_code == 303
 
 
-def test_signed_in_kiosk_is_exempt_from_the_per_ip_limit(client, make_user, limits):
-    limits["RATELIMIT_LAPOR_IP"] = "2 per hour"
+def test_an_ipv6_client_is_its_64(client, limits):
+    limits["RATELIMIT_CAKUPAN"] = "2 per hour"
+    assert check_nik(client, new_nik(), "2001:db8:1:2::1").status_code == 200
+    assert check_nik(client, new_nik(), "2001:db8:1:2:ffff::9").status_code == 200
+    assert check_nik(client, new_nik(), "2001:db8:1:2:abcd::7").status_code == 429
+    assert check_nik(client, new_nik(), "2001:db8:1:3::1").status_code == 200  # another /64
+    assert check_nik(client, new_nik(), "::ffff:10.5.0.1").status_code == 200  # IPv4-mapped
+
+
+def test_staff_never_share_a_quota_with_anonymous_clients(client, make_user, limits):
+    limits["RATELIMIT_LAPORAN"] = "1 per hour"
+    assert report(client, "10.8.0.1").status_code == 303
+    assert report(client, "10.8.0.1").status_code == 429
     make_user("petugas1", role="petugas", kantor="35.10.16.1001")
     login(client, "petugas1")
-    for _ in range(4):
-        assert client.post("/lapor", data=report_data(client)).status_code == 303
+    token = csrf_token(client, "/kios")
+    for _ in range(3):
+        data = report_data(client)
+        data.update(csrf_token=token, sekali=re.search(
+            r'name="sekali" value="([^"]+)"', client.get("/kios").get_data(as_text=True)
+        ).group(1))
+        assert client.post("/kios", data=data, environ_base=from_address("10.8.0.1")
+                           ).status_code == 303
 
 
-def test_counters_hold_an_hmac_of_the_nik_never_the_nik(app, client, limits):
+def test_coverage_answers_share_one_allowance_across_check_and_report(client, limits):
+    """A stored report answers a coverage question too (its stage 1, or the family of a
+    typed No. KK), so it spends the same allowance as a check."""
+    limits["RATELIMIT_CAKUPAN"] = "3 per hour"
+    assert check_nik(client, new_nik()).status_code == 200
+    assert report(client).status_code == 303
+    assert report(client, no_kk="3510160101209999").status_code == 303
+    response = check_nik(client, new_nik())
+    assert response.status_code == 429 and "pengecekan NIK" in response.get_data(as_text=True)
+    assert report(client).status_code == 429
+    assert check_nik(client, "123").status_code == 200  # a mistyped NIK answers nothing
+
+
+def test_counters_never_hold_a_nik(app, client, limits):
     from extensions import limiter
 
     nik = new_nik()
-    client.post("/lapor", data=report_data(client, nik=nik))
+    check_nik(client, nik)
+    report(client, nik=nik)
     keys = " ".join(str(k) for k in limiter.storage.storage)  # the memory storage's counters
-    assert nik not in keys
+    assert keys and nik not in keys
     with app.test_request_context():
-        assert security.nik_hmac(nik)[:32] in keys
         assert security.nik_hmac(nik) != security.nik_hmac(new_nik())
         assert len(security.nik_hmac(nik)) == 64
 
 
-def test_check_limit_per_ip(client, limits):
-    """POST /cek: per address (the lead adds security.limits_for_check to views/public.py)."""
-    limits["RATELIMIT_CEK_IP"] = "3 per minute"
-    token = csrf_token(client, "/")
-    for _ in range(3):
-        assert client.post("/cek", data={"nik": new_nik(), "csrf_token": token}).status_code == 200
-    response = client.post("/cek", data={"nik": new_nik(), "csrf_token": token})
-    assert response.status_code == 429 and "pengecekan NIK" in response.get_data(as_text=True)
-
-
-def test_check_limit_per_nik_and_overall(client, limits):
-    limits["RATELIMIT_CEK_NIK"] = "2 per hour"
-    limits["RATELIMIT_CEK_ALL"] = "5 per hour"
-    token = csrf_token(client, "/")
-    nik = new_nik()
-    statuses = [client.post("/cek", data={"nik": nik, "csrf_token": token},
-                            environ_base={"REMOTE_ADDR": f"10.2.0.{n}"}).status_code
-                for n in range(3)]
-    assert statuses == [200, 200, 429]
-    statuses = [client.post("/cek", data={"nik": new_nik(), "csrf_token": token},
-                            environ_base={"REMOTE_ADDR": f"10.3.0.{n}"}).status_code
-                for n in range(4)]
-    assert statuses == [200, 200, 200, 429]
-
-
 def test_htmx_check_over_the_limit_shows_the_message_in_place(client, limits):
-    limits["RATELIMIT_CEK_IP"] = "1 per minute"
-    token = csrf_token(client, "/")
-    client.post("/cek", data={"nik": new_nik(), "csrf_token": token})
-    response = client.post("/cek", data={"nik": new_nik(), "csrf_token": token},
-                           headers={"HX-Request": "true"})
+    limits["RATELIMIT_CAKUPAN"] = "1 per minute"
+    check_nik(client, new_nik())
+    response = check_nik(client, new_nik(), **{"HX-Request": "true"})
     assert response.status_code == 429
     assert response.headers["HX-Retarget"] == "#isi"
     assert "<html" not in response.get_data(as_text=True)
 
 
-def test_sign_in_limited_per_account_without_a_permanent_lock(app, client, make_user, limits):
-    limits["RATELIMIT_LOGIN_ACCOUNT"] = "3 per 10 minutes"
+def test_wrong_passwords_from_other_addresses_do_not_keep_the_owner_out(
+        app, client, make_user, limits):
+    limits["RATELIMIT_MASUK_AKUN"] = "3 per 10 minutes"
+    make_user("verif", role="verifikator")
+    token = csrf_token(client, "/masuk")
+    wrong = {"username": "verif", "password": "salah-salah", "csrf_token": token}
+    for n in range(12):  # twelve wrong passwords from twelve addresses
+        assert client.post("/masuk", data=wrong,
+                           environ_base=from_address(f"10.4.0.{n}")).status_code == 200
+    right = {"username": "verif", "password": "rahasia-123", "csrf_token": token}
+    assert client.post("/masuk", data=right,
+                       environ_base=from_address("10.4.1.1")).status_code == 303
+
+
+def test_sign_in_limited_per_account_and_address_without_a_permanent_lock(
+        app, client, make_user, limits):
+    limits["RATELIMIT_MASUK_AKUN"] = "3 per 10 minutes"
     make_user("verif", role="verifikator")
     with time_machine.travel(T0, tick=False) as clock:
         token = csrf_token(client, "/masuk")
-        for n in range(3):  # three wrong passwords from three addresses
-            response = client.post("/masuk", environ_base={"REMOTE_ADDR": f"10.4.0.{n}"},
-                                   data={"username": "verif", "password": "salah-salah",
-                                         "csrf_token": token})
+        for _ in range(3):
+            response = client.post("/masuk", data={"username": "verif", "password": "salah",
+                                                   "csrf_token": token})
             assert response.status_code == 200
         right = {"username": "verif", "password": "rahasia-123", "csrf_token": token}
-        response = client.post("/masuk", data=right, environ_base={"REMOTE_ADDR": "10.4.0.9"})
-        assert response.status_code == 429
+        response = client.post("/masuk", data=right)
+        assert response.status_code == 429  # counted before the password is looked at
         assert "tidak dikunci" in response.get_data(as_text=True)
         clock.shift(datetime.timedelta(minutes=11))
         assert client.post("/masuk", data=right).status_code == 303
 
 
 def test_sign_in_limited_per_address(client, make_user, limits):
-    limits["RATELIMIT_LOGIN_IP"] = "3 per 10 minutes"
+    limits["RATELIMIT_MASUK"] = "3 per 10 minutes"
     token = csrf_token(client, "/masuk")
     for n in range(3):
         client.post("/masuk", data={"username": f"orang{n}", "password": "x",
@@ -286,6 +332,43 @@ def test_sign_in_limited_per_address(client, make_user, limits):
     response = client.post("/masuk", data={"username": "lain", "password": "x",
                                            "csrf_token": token})
     assert response.status_code == 429
+
+
+def test_parallel_guesses_are_counted_before_any_is_checked(app, make_user, limits):
+    """24 wrong passwords at once against a limit of 10: at most 10 are looked at."""
+    import threading
+
+    limits["RATELIMIT_MASUK_AKUN"] = "10 per 10 minutes"
+    limits["RATELIMIT_MASUK"] = "100 per 10 minutes"
+    make_user("verif", role="verifikator")
+    checked = []
+    original = models.User.check_password
+
+    def counting(self, password):
+        checked.append(password)
+        return original(self, password)
+
+    models.User.check_password = counting
+    try:
+        client = app.test_client()
+        token = csrf_token(client, "/masuk")
+        cookie = client.get_cookie("sesi")
+        statuses = []
+
+        def guess(n):
+            c = app.test_client()
+            c.set_cookie("sesi", cookie.value)
+            statuses.append(c.post("/masuk", data={"username": "verif", "password": f"x{n}",
+                                                   "csrf_token": token}).status_code)
+
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(24)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        models.User.check_password = original
+    assert len(checked) <= 10 and statuses.count(429) >= 14
 
 
 # --- logs and error pages -----------------------------------------------------------------------

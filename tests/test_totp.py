@@ -41,7 +41,7 @@ def test_an_admin_without_a_second_factor_must_enrol_before_the_session_starts(c
     assert wrong.status_code == 200 and "Kode tidak cocok" in wrong.get_data(as_text=True)
     right = client.post("/akun/kode-masuk", data={"kode": pyotp.TOTP(secret).now(),
                                                   "csrf_token": token})
-    assert right.status_code == 303 and right.headers["Location"] == "/verifikasi"
+    assert right.status_code == 303 and right.headers["Location"] == "/admin/"
     assert client.get("/verifikasi").status_code == 200
     user = models.User.get(models.User.username == "kepala")
     assert user.totp_rahasia and secret not in user.totp_rahasia  # stored encrypted
@@ -90,7 +90,7 @@ def test_wrong_codes_are_rate_limited(app, client, make_user):
     from extensions import limiter
 
     limiter.reset()
-    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per 10 minutes"
+    app.config["RATELIMIT_MASUK_AKUN"] = "3 per 10 minutes"
     make_user("kepala", role="admin")
     _response, token = password_step(client, "kepala")
     for _ in range(3):

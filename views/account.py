@@ -59,7 +59,7 @@ def password():
         new = form.baru.data
         if not user.check_password(form.lama.data):
             error = "Kata sandi sekarang salah."
-        elif problem := policy_problem(new):
+        elif problem := policy_problem(new, user.username):
             error = problem
         elif new != form.ulangi.data:
             error = "Kedua kata sandi baru tidak sama."

@@ -5,6 +5,7 @@ from flask import abort, flash, get_flashed_messages, redirect, render_template,
 
 from models import Region, User
 from office import accounts as office
+from office import audit
 from vocabulary import ROLE_LABELS
 from web.forms import form_errors
 from web.fragments import failed
@@ -52,6 +53,7 @@ def create_user():
         except office.OfficeError as exc:
             errors = form_errors(exc)
         else:
+            audit.record(me(), "akun.buat", f"{user.username} ({user.role})")
             flash(f"Akun {user.username} ({ROLE_LABELS[user.role].lower()}) dibuat. Berikan kata "
                   "sandinya secara langsung, bukan lewat pesan.", "pengguna")
             return redirect(url_for("admin_accounts.user", user_id=user.id), code=303)
@@ -92,6 +94,8 @@ def update_user(user_id):
                                      request.form.get("kantor") or None)
     except office.OfficeError as exc:
         return _user_page(user_id, form_errors(exc), failed(409 if exc.field is None else 422))
+    audit.record(me(), "akun.ubah", f"{updated.username} ({updated.role}, "
+                 f"{updated.kantor_kode or 'tanpa kantor'})")
     return _done(user_id, f"Tersimpan: {ROLE_LABELS[updated.role].lower()}.")
 
 
@@ -106,6 +110,7 @@ def reset_password(user_id):
         office.reset_password(account.id, form.get("kata_sandi", ""))
     except office.OfficeError as exc:
         return _user_page(user_id, form_errors(exc), failed())
+    audit.record(me(), "akun.sandi", account.username)
     return _done(user_id, f"Kata sandi {account.username} diganti; semua sesinya berakhir.")
 
 
@@ -125,6 +130,7 @@ def deactivate(user_id):
     except office.OfficeError as exc:
         return render_template("admin/pengguna_nonaktif.html", account=account,
                                ROLES=ROLE_LABELS, errors=form_errors(exc)), failed(409)
+    audit.record(me(), "akun.nonaktif", account.username)
     if account.id == me().id:
         return redirect(url_for("auth.login"), code=303)
     return _done(user_id, f"Akun {account.username} dinonaktifkan.")
@@ -135,5 +141,6 @@ def activate(user_id):
     """Let a deactivated account sign in again."""
     account = _user_or_404(user_id)
     office.set_active(account.id, True)
+    audit.record(me(), "akun.aktif", account.username)
     return _done(user_id, f"Akun {account.username} aktif lagi.")
 

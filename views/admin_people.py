@@ -23,16 +23,17 @@ import models
 from formats import parse_date
 from models import Enrolment, Person, Region, Report, Scheme, User
 from nik import clean
+from office import audit, succession
+from vocabulary import END_REASONS, mid_sentence
 from web import tokens
 from web.fragments import failed
 from web.gates import admin_blueprint, me
+from web.security import audit_subject
 
 bp = admin_blueprint("admin_people", __name__)
 
 TOKEN_SECONDS = 2 * 3600
 PERSON_TOKEN = "admin-penduduk"
-END_REASONS = {"pindah": "Pindah domisili", "meninggal": "Meninggal dunia",
-               "tidak-layak-lagi": "Tidak layak lagi", "lainnya": "Alasan lain"}
 
 
 def person_url(nik: str) -> str:
@@ -132,6 +133,7 @@ def _active_enrolment_or_404(enrolment_id: int):
 def _confirm_page(enrolment, errors: dict, form, status: int = 200):
     return render_template("admin/akhiri.html", e=enrolment, errors=errors, form=form,
                            REASONS=END_REASONS, today=models.today(),
+                           heirs=succession.heirs(enrolment.id),
                            back=person_url(enrolment.nik), LEVELS=models.LEVELS), status
 
 
@@ -160,12 +162,26 @@ def end(enrolment_id):
         errors["tanggal"] = "Tanggal tidak dapat dibaca; tulis seperti 27-11-2026."
     if not errors:
         text = END_REASONS[reason] + (f": {note}" if note else "")
+        heir = form.get("penerus", "").strip()
         try:
-            models.end_enrolment(enrolment.id, text, day, by=me())
+            if heir:
+                # Pergantian pengurus: the family keeps its scheme, under another member.
+                succession.pass_on(enrolment.id, heir, text, day, by=me())
+            else:
+                models.end_enrolment(enrolment.id, text, day, by=me())
         except models.RegisterError as exc:
-            errors["tanggal" if exc.field == "tanggal" else "umum"] = str(exc)
+            errors[exc.field if exc.field in ("tanggal", "penerus") else "umum"] = str(exc)
         else:
-            flash(f"Kepesertaan {enrolment.skema} diakhiri ({text.lower()}). Riwayatnya tetap "
-                  "tersimpan; orang ini sekarang dapat didaftarkan di skema lain.", "penduduk")
+            audit.record(me(), "kepesertaan.akhiri", audit_subject(
+                "NIK", enrolment.nik, f"{enrolment.skema}: {reason}"
+                + (f", pergantian pengurus ke {audit_subject('NIK', heir)}" if heir else "")))
+            if heir:
+                flash(f"Kepesertaan {enrolment.skema} diakhiri ({mid_sentence(text)}) dan "
+                      "dipindahkan ke anggota keluarga yang dipilih. Riwayatnya tetap "
+                      "tersimpan.", "penduduk")
+                return redirect(person_url(heir), code=303)
+            flash(f"Kepesertaan {enrolment.skema} diakhiri ({mid_sentence(text)}). Riwayatnya "
+                  "tetap tersimpan; orang ini sekarang dapat didaftarkan di skema lain.",
+                  "penduduk")
             return redirect(person_url(enrolment.nik), code=303)
     return _confirm_page(enrolment, errors, form, failed(409 if "umum" in errors else 422))

@@ -5,10 +5,11 @@ from flask import abort, flash, get_flashed_messages, redirect, render_template,
 
 import models
 from models import Scheme
+from office import audit
 from office import schemes as office
 from web.forms import form_errors
 from web.fragments import failed
-from web.gates import admin_blueprint
+from web.gates import admin_blueprint, me
 
 bp = admin_blueprint("admin_schemes", __name__)
 
@@ -41,6 +42,7 @@ def add_scheme():
                                    form.get("manfaat", ""))
     except office.OfficeError as exc:
         return _schemes_page(form_errors(exc), failed())
+    audit.record(me(), "skema.buat", scheme.kode)
     flash(f"Skema {scheme.kode} ditambahkan.", "skema")
     return redirect(url_for("admin_schemes.schemes"), code=303)
 
@@ -67,13 +69,15 @@ def scheme(kode):
 
 @bp.post("/skema/<kode>")
 def update_scheme(kode):
-    """Save a new name and benefit description."""
+    """Save a new name, benefit description and desil limit."""
     scheme = _scheme_or_404(kode)
     try:
         office.update_scheme(scheme.kode, request.form.get("nama", ""),
-                             request.form.get("manfaat", ""))
+                             request.form.get("manfaat", ""), request.form.get("desil_maks"))
     except office.OfficeError as exc:
         return _scheme_page(scheme, form_errors(exc), failed())
+    audit.record(me(), "skema.ubah", f"{scheme.kode} (desil maks: "
+                 f"{request.form.get('desil_maks') or '-'})")
     flash(f"Skema {scheme.kode} tersimpan.", "skema")
     return redirect(url_for("admin_schemes.schemes"), code=303)
 
@@ -88,6 +92,7 @@ def confirm_deactivate_scheme(kode):
 def deactivate_scheme(kode):
     """No new enrolments from now on; the current recipients stay enrolled."""
     scheme = office.set_scheme_active(_scheme_or_404(kode).kode, False)
+    audit.record(me(), "skema.henti", scheme.kode)
     flash(f"Skema {scheme.kode} tidak menerima peserta baru lagi. Penerima yang sudah terdaftar "
           "tetap terdaftar.", "skema")
     return redirect(url_for("admin_schemes.schemes"), code=303)
@@ -97,5 +102,6 @@ def deactivate_scheme(kode):
 def activate_scheme(kode):
     """Take new enrolments again."""
     scheme = office.set_scheme_active(_scheme_or_404(kode).kode, True)
+    audit.record(me(), "skema.lanjut", scheme.kode)
     flash(f"Skema {scheme.kode} menerima peserta baru lagi.", "skema")
     return redirect(url_for("admin_schemes.schemes"), code=303)

@@ -17,7 +17,8 @@ from web import limits, security, totp
 
 bp = Blueprint("auth", __name__)
 
-HOME_BY_ROLE = {"petugas": "staff.kiosk", "verifikator": "review.queue", "admin": "review.queue"}
+HOME_BY_ROLE = {"petugas": "staff.kiosk", "verifikator": "review.queue",
+                "admin": "admin.index"}
 # Between the password and the one-time code: who, which session epoch, since when, where to.
 PENDING, PENDING_SECONDS = "_2fa", 300
 
@@ -43,7 +44,9 @@ def _forget_previous_user() -> None:
 
 
 @functools.cache
+@functools.cache
 def _dummy_hash() -> str:
+    """Made once per worker: hashing it on every unknown name would double that answer's time."""
     user = models.User()
     user.set_password(secrets.token_hex(8))
     return user.password_hash
@@ -55,7 +58,8 @@ def _safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target):
+            or "\\" in target or not target.isprintable() or not target.isascii()):
+        # CR/LF (a header split) or other control characters: a redirect could not carry them.
         return None
     return target
 
@@ -104,7 +108,13 @@ def login():
         if user is None:
             # Spend the same time as a real check, so a reply does not reveal who exists.
             models.User(password_hash=_dummy_hash()).check_password(form.password.data)
-        elif user.aktif and user.check_password(form.password.data):
+        elif not user.check_password(form.password.data):
+            pass  # checked for a deactivated account too: its answer takes as long
+        elif not user.aktif:
+            # Only after the right password: a stranger learns nothing about the account.
+            error = ("Akun ini sudah dinonaktifkan. Hubungi admin Dinas Sosial bila Anda "
+                     "masih perlu masuk.")
+        else:
             target = _safe_next(request.args.get("next"))
             if not user.has_totp and not totp.required_for(user):
                 return finish_login(user, target)
@@ -115,7 +125,7 @@ def login():
             # An admin without a second factor yet enrols one before the session starts.
             return redirect(url_for("account.enrol" if not user.has_totp else "auth.code"),
                             code=303)
-        error = "Nama pengguna atau kata sandi salah."
+        error = error or "Nama pengguna atau kata sandi salah."
     return render_template("auth/login.html", form=form, error=error, notice=notice)
 
 

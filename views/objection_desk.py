@@ -12,6 +12,7 @@ import models
 from cases import objections
 from cases.objections import Objection, ObjectionEvent, Objector
 from models import Enrolment, Person, Scheme, User
+from sms.models import OutboundMessage
 from web import desk
 from web.fragments import page_or_fragment
 from web.gates import gate
@@ -48,6 +49,7 @@ def _context(objection: Objection, **extra) -> dict:
         "decider": User.get_or_none(User.id == objection.diputus_oleh_id),
         "ender": User.get_or_none(User.id == enrolment.diakhiri_oleh_id),
         "sisa": objection.days_left, "REASONS": objections.REASONS,
+        "sms": list(OutboundMessage.of_objection(objection.id)),
         "OBJECTION_STATUSES": objections.STATUSES,
         "error": None, "error_form": None, "error_field": None, "form": {},
         "notices": get_flashed_messages(category_filter=["sanggahan"]),
@@ -82,7 +84,7 @@ def decide(kode):
                                                  "Tulis seperti 17-05-2020.")
             updated = objections.end(objection, desk.me(), form.get("alasan", ""), day, catatan)
             return updated, (f"Putusan tersimpan: kepesertaan diakhiri per "
-                             f"{updated.tanggal_berakhir:%d-%m-%Y}. NIK ini boleh "
+                             f"{desk.format_date(updated.tanggal_berakhir)}. NIK ini boleh "
                              "didaftarkan lagi bila memenuhi syarat.")
         raise desk.FormProblem("Pilih putusan: pertahankan atau akhiri kepesertaan.")
 

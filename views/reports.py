@@ -1,6 +1,8 @@
 """Reports from residents: the report form, its confirmation, and tracking by code."""
 from __future__ import annotations
 
+import datetime
+
 from flask import (
     Blueprint,
     current_app,
@@ -8,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -17,24 +18,27 @@ from peewee import OperationalError
 
 import models
 from cases import casework
-from web.forms import ReportForm, open_nik, region_code
-from web.fragments import wants_fragment
-from web.limits import limits_for_report
+from extensions import limiter
+from vocabulary import ACTOR_LABELS
+from web.forms import ANONYMOUS, ReportForm, open_nik, region_code
+from web.fragments import cacheable, wants_fragment
+from web.limits import CAKUPAN, KIRIM, LAPORAN
+from web.origin import anonymous_form
 
 bp = Blueprint("reports", __name__)
-JUST_SENT = "laporan_baru"
+OUTCOMES = ("baru", "gabung", "ditolak")  # what the confirmation says, from submit_report
 
 # Fields whose presence marks a filled-in report; a POST with only `nik` or `token_nik`
 # (the check result's "Laporkan orang ini" button) opens the form prefilled instead.
 FILLED_FIELDS = frozenset((
     "hubungan", "pelapor_nama", "pelapor_nik", "pelapor_telepon", "nama", "no_kk", "alamat",
     "kode_desa", "kategori", "keterangan"))
-# The database stayed locked too long (or a write kept colliding): nothing was stored, and the
-# form comes back with everything typed so one more tap sends it.
-BUSY = ("Laporan belum tersimpan karena layanan sedang sibuk. Isian Anda masih ada; "
-        "tekan “Kirim laporan” sekali lagi.")
-ACTORS = {"warga": "Warga", "petugas": "Petugas kantor", "sistem": "Sistem",
-          "verifikator": "Tim verifikasi", "admin": "Dinas Sosial"}
+# The database could not write (locked too long, a write kept colliding, or the server's disk
+# is full): nothing was stored, and the form comes back with everything typed so one more tap
+# sends it once the service can save again.
+BUSY = ("Laporan belum tersimpan: layanan tidak dapat menyimpan data saat ini. Isian Anda "
+        "masih ada; tekan “Kirim laporan” lagi sebentar lagi.")
+ACTORS = ACTOR_LABELS  # one label per role on every page (vocabulary.py)
 
 
 def no_store(response):
@@ -47,7 +51,7 @@ def wants_prefill() -> bool:
     return not FILLED_FIELDS.intersection(request.form.keys())
 
 
-def prefilled_form() -> tuple[ReportForm, str | None]:
+def prefilled_form(meta: dict | None = None) -> tuple[ReportForm, str | None]:
     """The form opened from a check result (sealed NIK) or with a NIK typed elsewhere."""
     notice = None
     nik = None
@@ -57,7 +61,7 @@ def prefilled_form() -> tuple[ReportForm, str | None]:
             notice = "Data dari hasil cek sudah kedaluwarsa. Silakan isi NIK lagi."
     else:
         nik = request.form.get("nik", "").strip() or None
-    return ReportForm(formdata=None, data={"nik": nik}), notice
+    return ReportForm(formdata=None, data={"nik": nik}, meta=meta or {}), notice
 
 
 def form_context(form: ReportForm) -> dict:
@@ -71,7 +75,8 @@ def form_context(form: ReportForm) -> dict:
         villages = list(Region.select(Region.kode, Region.nama)
                         .where(Region.kecamatan == kec).order_by(Region.nama).tuples())
     return {"form": form, "kecamatan_list": kecamatan, "kec": kec if villages else None,
-            "villages": villages, "categories": models.CATEGORIES}
+            "villages": villages, "categories": models.CATEGORIES,
+            "sms_on": bool(current_app.config.get("SMS_URL"))}
 
 
 def render_form(form: ReportForm, *, kiosk: bool = False, notice: str | None = None,
@@ -84,24 +89,35 @@ def render_form(form: ReportForm, *, kiosk: bool = False, notice: str | None = N
 
 
 def submit(form: ReportForm):
-    """Stage 1 and storage; a petugas signed in is taking the report at the office."""
+    """Stage 1 and storage; a petugas signed in is taking the report at the office.
+
+    Only a stored report counts against the client's report allowance; its stage-1 result
+    answers a coverage question (of the person, or of the family card typed), so it counts
+    against the same coverage allowance as a check.
+    """
+    limiter.check(LAPORAN)
+    limiter.hit(CAKUPAN)
     petugas = current_user if getattr(current_user, "role", None) == "petugas" else None
-    return casework.submit_report(
+    stored = casework.submit_report(
         form.subject(), form.reporter(),
         assessment_days=current_app.config["ASSESSMENT_DAYS"],
         kantor=petugas.kantor_kode if petugas else None, petugas=petugas)
+    limiter.hit(LAPORAN)
+    return stored
 
 
 @bp.route("/lapor", methods=["GET", "POST"])
-@limits_for_report
+@anonymous_form
 def report_form():
     """Report someone left out; a report about someone already covered is rejected at once."""
     if request.method == "GET":
-        return render_form(ReportForm(formdata=None))
+        return cacheable(make_response(render_template(
+            "reports/form.html", **form_context(ReportForm(formdata=None, meta=ANONYMOUS)))))
+    limiter.hit(KIRIM)
     if wants_prefill():
-        form, notice = prefilled_form()
+        form, notice = prefilled_form(ANONYMOUS)
         return render_form(form, notice=notice)
-    form = ReportForm()
+    form = ReportForm(meta=ANONYMOUS)
     if request.form.get("aksi") == "desa":
         # "Tampilkan desa" without JavaScript: the same form back, villages narrowed.
         return render_form(form)
@@ -111,16 +127,16 @@ def report_form():
         report, outcome = submit(form)
     except (casework.CaseError, OperationalError):
         return render_form(form, notice=BUSY, status=503)
-    # Which page heading to show once (new, merged or rejected): one small value, replaced by
-    # the next report, so the session cookie never grows.
-    session[JUST_SENT] = [report.kode, outcome]
-    return redirect(url_for("reports.status", kode=report.kode), code=303)
+    # Which heading the confirmation shows (new, merged or rejected), in the address rather
+    # than a cookie: a resident never gets one.
+    return redirect(url_for("reports.status", kode=report.kode, hasil=outcome), code=303)
 
 
 @bp.get("/lapor/desa")
 def villages():
     """The desa list of one kecamatan (htmx narrows the select; without it, the whole form)."""
-    form = ReportForm(formdata=None, data={"kecamatan": request.args.get("kecamatan")})
+    form = ReportForm(formdata=None, data={"kecamatan": request.args.get("kecamatan")},
+                      meta=ANONYMOUS)
     form.kecamatan.data = region_code(form.kecamatan.data) or None
     context = form_context(form)
     if wants_fragment():
@@ -145,7 +161,11 @@ def report_page_context(report: models.Report) -> dict:
         history.append((event.at, label, ACTORS.get(event.actor, event.actor)))
     return {"r": report, "history": history, "statuses": models.STATUSES,
             "reasons": models.REJECTION_REASONS,
-            "delivery_days": current_app.config["DELIVERY_DAYS"]}
+            "delivery_days": current_app.config["DELIVERY_DAYS"],
+            # While waiting, the stored deadline; afterwards, when the decision was due.
+            "decision_due": report.tenggat if report.status == "menunggu-penilaian"
+            else report.tanggal_lapor + datetime.timedelta(
+                days=int(current_app.config["ASSESSMENT_DAYS"]))}
 
 
 @bp.get("/laporan/<kode>")
@@ -154,11 +174,7 @@ def status(kode):
     report = models.Report.by_code(kode)
     if report is None:
         return not_found(kode)
-    just_sent = session.get(JUST_SENT)
-    outcome = None
-    if just_sent and just_sent[0] == report.kode:
-        outcome = just_sent[1]
-        session.pop(JUST_SENT)
+    outcome = request.args.get("hasil") if request.args.get("hasil") in OUTCOMES else None
     return no_store(make_response(render_template(
         "reports/laporan.html", outcome=outcome, **report_page_context(report))))
 
@@ -175,7 +191,8 @@ def track():
     """Type a tracking code (any case, with or without the dash) to open the report."""
     kode = request.args.get("kode", "").strip()
     if not kode:
-        return render_template("reports/lacak.html", kode="", error=None)
+        return cacheable(make_response(render_template("reports/lacak.html", kode="",
+                                                       error=None)))
     report = models.Report.by_code(kode)
     if report is None:
         from cases.objections import Objection  # an objection's code is tracked here too

@@ -16,8 +16,13 @@ from peewee import JOIN, SQL, fn
 import models
 from cases import objections
 from cases.casework import decide_eligible, decide_ineligible, record_delivery
+from covering import scheme_verdicts, standing
+from formats import whole_number
 from models import Person, Region, Report, Reporter, ReportEvent, Scheme, User
 from nik import NikError, clean, parse_nik, parse_no_kk
+from office.desil import desil_of, verdicts
+from sms.models import OutboundMessage
+from vocabulary import mid_sentence
 from web import desk
 from web.fragments import page_or_fragment
 from web.gates import gate
@@ -49,8 +54,7 @@ def _kecamatan_arg(value: str | None) -> str | None:
 
 
 def _page_arg() -> int:
-    value = request.args.get("hal", "1")
-    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+    return whole_number(request.args.get("hal"), 1, 999_999) or 1
 
 
 @bp.get("/verifikasi")
@@ -137,14 +141,14 @@ def nik_findings(report: Report, person: Person | None, today: datetime.date):
         warnings.append(f"Dilaporkan sebagai lansia, tetapi menurut NIK umurnya {age} tahun "
                         f"(lahir {desk.format_date(born)}).")
     elif age < 17 and report.kategori in ("kehilangan-penghasilan", "orang-tua-tunggal"):
-        warnings.append(f"Kategori „{models.CATEGORIES.get(report.kategori)}“, tetapi menurut "
+        warnings.append(f"Kategori “{models.CATEGORIES.get(report.kategori)}”, tetapi menurut "
                         f"NIK umurnya baru {age} tahun.")
     if age > 110:
         warnings.append(f"Menurut NIK umurnya {age} tahun: periksa tanggal lahir di KTP.")
     if person is not None and " ".join(person.nama.upper().split()) != " ".join(
             report.nama.upper().split()):
-        warnings.append(f"Nama di data penduduk „{person.nama}“ berbeda dengan nama di laporan "
-                        f"„{report.nama}“.")
+        warnings.append(f"Nama di data penduduk “{person.nama}” berbeda dengan nama di laporan "
+                        f"“{report.nama}”.")
     if person is not None and person.no_kk and report.no_kk and person.no_kk != report.no_kk:
         warnings.append(f"No. KK di data penduduk ({person.no_kk}) berbeda dengan No. KK di "
                         f"laporan ({report.no_kk}).")
@@ -173,20 +177,28 @@ def _case_context(report: Report, **extra) -> dict:
                           person.desa_kode if person else None,
                           *(r.kantor_kode for r in reporters))
     info, warnings = nik_findings(report, person, today)
+    desil = desil_of(cards[0] if cards else None)
+    schemes = _schemes() if report.status == "menunggu-penilaian" else []
+    # The card a decision would weigh (casework.decide_eligible): the register's, else the
+    # reporter's; the one standing both this page and models.enrol read.
+    found = standing(report.nik, (person.no_kk if person else None) or report.no_kk)
     decider = User.get_or_none(User.id == report.diputus_oleh_id) if report.diputus_oleh_id \
         else None
     deliverer = User.get_or_none(User.id == report.disalurkan_oleh_id) \
         if report.disalurkan_oleh_id else None
     context = {
         "report": report, "person": person, "reporters": reporters, "events": events,
-        "coverage": models.covering(report.nik, report.no_kk),
+        "coverage": found.coverage, "standing": found,
+        "register_verdicts": {s.kode: (allowed, why) for s, allowed, why
+                              in scheme_verdicts(found, schemes)},
         "families": [(kk, desk.family(kk)) for kk in cards], "names": names,
         "nik_info": info, "warnings": warnings, "today": today,
-        "sisa": report.days_left, "schemes": _schemes() if report.status ==
-        "menunggu-penilaian" else [],
+        "sisa": report.days_left, "schemes": schemes, "desil": desil,
+        "desil_verdicts": {s.kode: (allowed, why) for s, allowed, why in verdicts(desil, schemes)},
         "needs_kk": not cards, "decider": decider, "deliverer": deliverer,
         "scheme": Scheme.get_or_none(Scheme.kode == report.skema_kode) if report.skema_kode
         else None,
+        "sms": list(OutboundMessage.of_report(report.id)),
         "CATEGORIES": models.CATEGORIES, "REASONS": models.REJECTION_REASONS,
         "error": None, "form": {}, "notices": get_flashed_messages(category_filter=["kasus"]),
     }
@@ -236,7 +248,7 @@ def decide(kode):
                 raise desk.FormProblem("Pilih alasan tidak layak.", "alasan")
             decide_ineligible(report, alasan, desk.me(), catatan)
             return report, ("Putusan tersimpan: tidak layak "
-                            f"({models.REJECTION_REASONS[alasan].lower()}).")
+                            f"({mid_sentence(models.REJECTION_REASONS[alasan])}).")
         raise desk.FormProblem("Pilih putusan: layak atau tidak layak.")
 
     return _decision(report, action, putusan, form)

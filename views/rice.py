@@ -4,8 +4,9 @@ The counter where petugas hand rice over lives in views/rice_counter.py, on this
 """
 from __future__ import annotations
 
-import io
 import os
+import tempfile
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -22,7 +23,8 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from extensions import csrf
-from formats import number, parse_date, today
+from formats import number, parse_date, today, whole_number
+from imports.readers import ACCEPT, EXTENSIONS
 from models import Person, Scheme
 from rice import distribution, handovers
 from rice import progress as rice_progress
@@ -41,7 +43,7 @@ from rice.models import (
     Stage,
     format_kg,
 )
-from web.desk import format_date
+from web.desk import format_date, reviewer_scope
 from web.fragments import page_or_fragment
 from web.gates import roles
 
@@ -90,7 +92,7 @@ def _programme_form(form) -> tuple[dict, dict]:
               "gudang": form.get("gudang", "")}
     errors = {}
     count = values["jumlah_tahap"].strip()
-    stages = int(count) if count.isdigit() and 1 <= int(count) <= MAX_STAGES else None
+    stages = whole_number(count, 1, MAX_STAGES)
     if stages is None:
         errors["jumlah_tahap"] = f"Jumlah tahap harus angka 1 sampai {MAX_STAGES}."
     values["stages"] = stages or 3
@@ -170,7 +172,7 @@ def cooking_test(programme_id):
         tahap = values["tahap"]
         try:
             test = distribution.record_test(
-                programme, int(tahap) if tahap.isdigit() else 0, values["batch"],
+                programme, whole_number(tahap) or 0, values["batch"],
                 values["gudang"], parse_date(values["tanggal"]), values["tempat"],
                 values["hadir"], values["hasil"], values["catatan"],
                 current_user._get_current_object())
@@ -201,7 +203,7 @@ def returns(programme_id):
     """Returns of rice, oldest open first; those open too long are flagged."""
     programme = programme_or_404(programme_id)
     only_open = request.args.get("status") == "terbuka"
-    rows = list(distribution.returns_of(programme, only_open).limit(500))
+    rows = list(distribution.returns_of(programme, only_open, reviewer_scope()).limit(500))
     cards = {r.handover.no_kk for r in rows}
     names = {}
     if cards:
@@ -230,7 +232,7 @@ def replace(programme_id, return_id):
         abort(404)
     batch = request.form.get("batch", "")
     try:
-        distribution.record_replacement(ret, int(batch) if batch.isdigit() else None,
+        distribution.record_replacement(ret, whole_number(batch),
                                 request.form.get("catatan", ""),
                                 current_user._get_current_object())
         flash(f"Penggantian {format_kg(ret.gram)} untuk tahap {ret.handover.tahap} "
@@ -258,16 +260,24 @@ def upload(programme_id):
             raise CSRFError(str(exc)) from None
         file = request.files.get("berkas")
         if file is None or not file.filename:
-            error = "Pilih berkas CSV yang akan diimpor."
+            error = "Pilih berkas CSV atau spreadsheet yang akan diimpor."
+        elif not file.filename.lower().endswith(EXTENSIONS):
+            error = "Berkas harus CSV (.csv) atau spreadsheet (.xlsx, .xls, .ods)."
         else:
-            stream = io.TextIOWrapper(file.stream, encoding="utf-8-sig", newline="")
-            try:
-                result = handovers.import_handovers(
-                    programme, stream, skip_invalid=bool(request.form.get("lewati")),
-                    sumber=f"impor:{os.path.basename(file.filename)}"[:200],
-                    petugas_id=current_user.id)
-            except UnicodeDecodeError:
-                error = "Berkas ini bukan CSV teks (UTF-8). Simpan ulang sebagai CSV UTF-8."
+            folder = Path(current_app.config["IMPORT_DIR"])
+            folder.mkdir(parents=True, exist_ok=True)
+            # On disk while this request runs (a spreadsheet is read from a file), then gone.
+            with tempfile.NamedTemporaryFile(dir=folder, prefix="beras-") as saved:
+                file.save(saved)
+                saved.flush()
+                try:
+                    result = handovers.import_handovers(
+                        programme, saved.name, skip_invalid=bool(request.form.get("lewati")),
+                        sumber=f"impor:{os.path.basename(file.filename)}"[:200],
+                        petugas_id=current_user.id, sheet=request.form.get("lembar"))
+                except UnicodeDecodeError:
+                    error = ("Berkas ini bukan CSV teks (UTF-8). Simpan ulang sebagai CSV "
+                             "UTF-8, atau unggah spreadsheet-nya langsung.")
     return render_template("rice/import.html", programme=programme, result=result,
-                           error=error, shown=SHOWN_PROBLEMS)
+                           error=error, shown=SHOWN_PROBLEMS, accept=ACCEPT)
 

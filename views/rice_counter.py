@@ -10,9 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user
 
-from formats import mask_name, to_wib, today
+from extensions import limiter
+from formats import mask_name, to_wib, today, whole_number
 from models import Person
-from nik import NikError, clean, parse_no_kk
+from nik import NikError, clean, parse_nik, parse_no_kk
+from office import audit
 from rice import distribution
 from rice import progress as rice_progress
 from rice.models import (
@@ -29,6 +31,8 @@ from web.desk import format_date
 from web.forms import open_nik, seal_nik
 from web.fragments import page_or_fragment
 from web.gates import roles
+from web.limits import LOKET
+from web.security import audit_subject
 
 bp = Blueprint("rice_counter", __name__, url_prefix="/beras")
 bp.context_processor(helpers)
@@ -93,7 +97,7 @@ def configure(programme_id):
     programme = programme_or_404(programme_id)
     titik = " ".join(request.form.get("titik", "").split())
     chosen = request.form.get("batch", "")
-    batch = Batch.get_or_none(Batch.id == int(chosen)) if chosen.isdigit() else None
+    batch = Batch.get_or_none(Batch.id == whole_number(chosen)) if whole_number(chosen) else None
     problem = None
     if not titik or len(titik) > 150:
         problem = "Isi nama titik penyaluran (paling banyak 150 huruf), misalnya Balai Desa Pakis."
@@ -117,13 +121,24 @@ def lookup(programme_id):
     session.pop(FAMILY, None)
     number = clean(request.form.get("nomor"))
     try:
-        if len(number) != 16 or not number.isdigit():
+        if len(number) != 16 or not (number.isascii() and number.isdigit()):
             raise RiceError(f"Ketik 16 angka NIK atau No. KK (yang diketik {len(number)} "
                             "tanda).")
+        # Every look-up of a number is counted per account and audited, found or not: only
+        # families on this programme's list are shown (distribution.find_family).
+        limiter.hit(LOKET)
+        audit.record(current_user._get_current_object(), "loket.cari", audit_subject(
+            "NIK/KK", number, f"program {programme.id}"))
         if Person.get_or_none(Person.nik == number) is not None:
             family, by_nik = distribution.find_family(programme, nik=number), number
         else:
-            family, by_nik = distribution.find_family(programme, no_kk=parse_no_kk(number)), None
+            try:
+                family = distribution.find_family(programme, no_kk=parse_no_kk(number))
+            except RiceError:
+                # Not a listed family card: a mistyped NIK gets the check's own message.
+                parse_nik(number)
+                raise
+            by_nik = None
     except (RiceError, NikError) as exc:
         flash(str(exc), "galat")
         return _back(programme)
@@ -177,8 +192,8 @@ def record_return(programme_id):
     tahap = request.form.get("tahap", "")
     handover = (Handover.get_or_none(Handover.programme == programme.id,
                                      Handover.no_kk == family.no_kk,
-                                     Handover.tahap == int(tahap))
-                if family and tahap.isdigit() else None)
+                                     Handover.tahap == whole_number(tahap))
+                if family and whole_number(tahap) is not None else None)
     if handover is None:
         flash("Pengembalian hanya untuk tahap yang sudah diterima keluarga ini.", "galat")
         return _back(programme)

@@ -6,6 +6,7 @@ button nor a reload shows the previous person's data or submits their report twi
 """
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from flask import (
@@ -22,6 +23,9 @@ from peewee import OperationalError
 
 import models
 from cases import casework
+from cases.lookup import aside
+from extensions import limiter
+from office.schedules import scheme_facts
 from views.reports import (
     BUSY,
     no_store,
@@ -32,8 +36,8 @@ from views.reports import (
     wants_prefill,
 )
 from web.forms import CheckForm, ReportForm, open_nik, seal_nik
-from web.gates import roles
-from web.limits import limits_for_check, limits_for_report
+from web.gates import me, roles
+from web.limits import CAKUPAN
 
 bp = Blueprint("staff", __name__)
 
@@ -72,9 +76,11 @@ def check_result(stored: dict | None) -> tuple[dict | None, str | None]:
     if nik is None:
         return None, None
     coverage = models.covering(nik)
-    result = {"status": coverage.status, "coverage": coverage,
+    extra = None if coverage.covered else aside(nik)
+    result = {"status": coverage.status, "coverage": coverage, "aside": extra,
+              "facts": scheme_facts(coverage.skema),
               "masked": models.mask_name(coverage.nama)}
-    return result, None if coverage.covered else nik
+    return result, nik if extra and extra.invites_report else None
 
 
 @bp.get("/kios")
@@ -88,12 +94,12 @@ def kiosk():
 
 
 @bp.post("/kios/cek")
-@limits_for_check
 @petugas_required
 def check():
     """Check a NIK at the office; the answer is shown after a redirect (no re-post on back)."""
     form = CheckForm()
     if form.validate():
+        limiter.hit(CAKUPAN)  # the kiosk account's own allowance, never the residents'
         session[CHECK] = {"token": seal_nik(form.nik.data)}
     else:
         session[CHECK] = {"galat": form.nik.errors[0]}
@@ -101,7 +107,6 @@ def check():
 
 
 @bp.post("/kios")
-@limits_for_report
 @petugas_required
 def report():
     """Take a report in person: stamped with channel `kantor`, this office and this petugas."""
@@ -135,6 +140,40 @@ def receipt():
         return redirect(url_for("staff.kiosk"), code=303)
     return no_store(make_response(render_template(
         "staff/receipt.html", **report_page_context(report))))
+
+
+def todays_reports(limit: int = 10) -> list:
+    """The reports this account took today (WIB), latest first: (code, time) to reprint."""
+    start = datetime.datetime.combine(models.today(), datetime.time(), models.WIB)
+    return list(models.Reporter.select(models.Report.kode, models.Reporter.created_at)
+                .join(models.Report)
+                .where(models.Reporter.petugas == me().id,
+                       models.Reporter.created_at >= start.astimezone(datetime.UTC)
+                       .replace(tzinfo=None))
+                .order_by(models.Reporter.created_at.desc()).limit(limit).tuples())
+
+
+@bp.get("/kios/cetak-ulang")
+@petugas_required
+def reprints():
+    """The reports this account took today, to print a receipt again: a page of its own, so
+    the kiosk screen the next person sees shows nothing of the previous ones."""
+    clear_kiosk()
+    return no_store(make_response(render_template("staff/cetak_ulang.html",
+                                                  reports=todays_reports())))
+
+
+@bp.post("/kios/cetak-ulang")
+@petugas_required
+def reprint():
+    """Show again the receipt of a report this account took today (a jammed printer)."""
+    kode = request.form.get("kode", "")
+    if kode not in {k for k, _at in todays_reports()}:
+        flash("Bukti laporan itu tidak dapat dicetak ulang di kios ini.")
+        return redirect(url_for("staff.kiosk"), code=303)
+    clear_kiosk()
+    session[RECEIPT] = kode
+    return redirect(url_for("staff.receipt"), code=303)
 
 
 @bp.post("/kios/selesai")

@@ -13,26 +13,36 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_wtf import FlaskForm
 from peewee import SQL, OperationalError, fn
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 import models
 from cases import objections
 from cases.casework import CaseError
 from extensions import limiter
+from formats import whole_number
 from models import Enrolment, Person, Region, Scheme
-from web.forms import _max_chars, _phone, _strip, region_code
-from web.limits import is_kiosk, key_ip, key_overall
+from web.forms import (
+    ANONYMOUS,
+    SMS_OPT_IN,
+    _max_chars,
+    _phone,
+    _strip,
+    region_code,
+    sms_opt_in,
+)
+from web.fragments import cacheable
+from web.limits import KIRIM, SANGGAH, client_key
+from web.origin import anonymous_form
 
 bp = Blueprint("transparency", __name__)
 
 PAGE_SIZE = 40  # rows per screen page and per printed A4 sheet
-JUST_SENT = "sanggahan_baru"
+OUTCOMES = ("baru", "gabung")  # what the confirmation says, from submit_objection
 # Settings (overridable in instance/config.py or the environment under the same name).
 
 _RT_RW = (re.compile(r"\bRT\s*/\s*RW\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I),
@@ -65,10 +75,6 @@ def listed_in(desa: str):
             .order_by(Person.nama, Enrolment.id))
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
 def _region_or_404(kode: str, *levels: str) -> Region:
     region = Region.get_or_none(Region.kode == region_code(kode))
     if region is None or region.tingkat not in levels:
@@ -77,8 +83,7 @@ def _region_or_404(kode: str, *levels: str) -> Region:
 
 
 def _page_arg() -> int:
-    value = request.args.get("hal", "1")
-    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+    return whole_number(request.args.get("hal"), 1, 999_999) or 1
 
 
 def public_name(nama: str) -> str:
@@ -90,9 +95,9 @@ def public_name(nama: str) -> str:
 @bp.get("/daftar")
 def kecamatan_list():
     """Recipient lists: choose a kecamatan."""
-    return render_template("transparency/wilayah.html", kecamatan=None,
-                           regions=Region.kecamatan_list().select(Region.kode, Region.nama)
-                           .tuples())
+    return cacheable(make_response(render_template(
+        "transparency/wilayah.html", kecamatan=None,
+        regions=Region.kecamatan_list().select(Region.kode, Region.nama).tuples())))
 
 
 @bp.get("/daftar/<kode>")
@@ -100,9 +105,9 @@ def region(kode):
     """A kecamatan's desa, or a desa's list of recipients (paginated)."""
     place = _region_or_404(kode, "kecamatan", "desa", "kelurahan")
     if place.tingkat == "kecamatan":
-        return render_template("transparency/wilayah.html", kecamatan=place,
-                               regions=Region.villages_of(place.kode)
-                               .select(Region.kode, Region.nama).tuples())
+        return cacheable(make_response(render_template(
+            "transparency/wilayah.html", kecamatan=place,
+            regions=Region.villages_of(place.kode).select(Region.kode, Region.nama).tuples())))
     return _recipients(place, "transparency/daftar.html")
 
 
@@ -124,15 +129,16 @@ def _recipients(desa: Region, template: str):
     schemes = (models.Scheme.select(models.Scheme.kode, models.Scheme.nama)
                .where(models.Scheme.kode.in_({r["skema"] for r in rows})).tuples()
                if rows else [])
-    return render_template(template, desa=desa, kecamatan=Region.get_by_id(desa.kecamatan_kode),
-                           rows=rows, first=first, total=total, page=page, pages=pages,
-                           schemes=sorted(schemes), today=models.today())
+    return cacheable(make_response(render_template(
+        template, desa=desa, kecamatan=Region.get_by_id(desa.kecamatan_kode), rows=rows,
+        first=first, total=total, page=page, pages=pages, schemes=sorted(schemes),
+        today=models.today())), max_age=0)  # changes with every decision: always revalidated
 
 
 # --- Objections -------------------------------------------------------------------------------
 
 class ObjectionForm(FlaskForm):
-    """An objection to one listed recipient. CSRF is checked app-wide by CSRFProtect."""
+    """An objection to one listed recipient; sent by anyone, so web/origin.py guards it."""
 
     class Meta:
         csrf = False
@@ -147,6 +153,7 @@ class ObjectionForm(FlaskForm):
         DataRequired("Isi nama Anda."), _max_chars(150, "Nama paling banyak {limit} huruf.")])
     telepon = StringField("Nomor HP Anda", filters=[_strip], validators=[
         DataRequired("Isi nomor HP Anda, agar tim bisa menanyakan sanggahan ini."), _phone])
+    kabar_sms = BooleanField(SMS_OPT_IN, validators=[sms_opt_in("telepon")])
 
     def validate_alasan(self, field):
         if field.data not in objections.REASONS:
@@ -167,16 +174,13 @@ def _render_form(enrolment, form: ObjectionForm, notice: str | None = None, stat
         "transparency/sanggah.html", form=form, enrolment=enrolment, notice=notice,
         nama=public_name(person.nama), rt_rw=rt_rw(person.alamat),
         desa=Region.get_by_id(person.desa_kode), scheme=enrolment.scheme,
-        reasons=objections.REASONS), status)
+        reasons=objections.REASONS, sms_on=bool(current_app.config.get("SMS_URL"))), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.route("/sanggah/<int:enrolment_id>", methods=["GET", "POST"])
-@limiter.limit(_setting("RATELIMIT_SANGGAH_IP"), key_func=key_ip, methods=["POST"],
-               exempt_when=is_kiosk)
-@limiter.shared_limit(_setting("RATELIMIT_SANGGAH_ALL"), scope="sanggah-semua",
-                      key_func=key_overall, methods=["POST"])
+@anonymous_form
 def objection_form(enrolment_id):
     """Object to a recipient chosen from a desa list: reason, explanation, name and phone."""
     enrolment = objections.listed_enrolment(enrolment_id)
@@ -186,17 +190,20 @@ def objection_form(enrolment_id):
             message="Penerima ini tidak ada atau tidak lagi tercantum di daftar penerima "
                     "(kepesertaannya sudah berakhir). Tidak perlu disanggah lagi."), 404
     if request.method == "GET":
-        return _render_form(enrolment, ObjectionForm(formdata=None))
-    form = ObjectionForm()
+        return _render_form(enrolment, ObjectionForm(formdata=None, meta=ANONYMOUS))
+    limiter.hit(KIRIM)
+    form = ObjectionForm(meta=ANONYMOUS)
     if not form.validate():
         return _render_form(enrolment, form)
     config = current_app.config
+    limiter.check(SANGGAH)
     try:
         objection, outcome = objections.submit_objection(
             enrolment.id, {"alasan": form.alasan.data, "keterangan": form.keterangan.data or "",
-                           "nama": form.nama.data, "telepon": form.telepon.data},
+                           "nama": form.nama.data, "telepon": form.telepon.data,
+                           "kabar_sms": bool(form.kabar_sms.data)},
             assessment_days=int(config["ASSESSMENT_DAYS"]),
-            per_day=int(config["SANGGAH_PER_HARI"]))
+            per_day=int(config["SANGGAH_PER_HARI"]), client=client_key())
     except CaseError as exc:
         if exc.field:
             form[exc.field].errors = [str(exc)]
@@ -204,10 +211,10 @@ def objection_form(enrolment_id):
         return _render_form(enrolment, form, notice=str(exc), status=409)
     except OperationalError:
         return _render_form(enrolment, form, status=503, notice=(
-            "Sanggahan belum tersimpan karena layanan sedang sibuk. Isian Anda masih ada; "
-            "tekan “Kirim sanggahan” sekali lagi."))
-    session[JUST_SENT] = [objection.kode, outcome]
-    return redirect(url_for("transparency.status", kode=objection.kode), code=303)
+            "Sanggahan belum tersimpan: layanan tidak dapat menyimpan data saat ini. Isian "
+            "Anda masih ada; tekan “Kirim sanggahan” lagi sebentar lagi."))
+    limiter.hit(SANGGAH)  # only a stored objection counts
+    return redirect(url_for("transparency.status", kode=objection.kode, hasil=outcome), code=303)
 
 
 @bp.get("/sanggahan/<kode>")
@@ -216,11 +223,7 @@ def status(kode):
     objection = objections.Objection.by_code(kode)
     if objection is None:
         abort(404)
-    outcome = None
-    just_sent = session.get(JUST_SENT)
-    if just_sent and just_sent[0] == objection.kode:
-        outcome = just_sent[1]
-        session.pop(JUST_SENT)
+    outcome = request.args.get("hasil") if request.args.get("hasil") in OUTCOMES else None
     enrolment = models.Enrolment.get_by_id(objection.kepesertaan_id)
     person = models.Person.get_by_id(enrolment.nik)
     events = (objection.events.order_by(objections.ObjectionEvent.at,

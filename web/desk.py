@@ -7,7 +7,6 @@ reviewer can fix, 409 when the case or the register changed meanwhile.
 """
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 
 from flask import flash, redirect, request, url_for
@@ -15,9 +14,10 @@ from flask_login import current_user
 from peewee import JOIN
 
 from errors import RuleError
-from formats import long_date, moment, parse_date
+from formats import mask_name, parse_date
 from models import Enrolment, Person, Region, Scheme, User
 from vocabulary import STATUSES
+from web.filters import tanggal
 from web.fragments import failed, wants_fragment
 
 REVIEWER_ROLES = ("verifikator", "admin")
@@ -40,10 +40,9 @@ def reviewer_scope() -> str | None:
 
 
 def format_date(day) -> str:
-    """`17 Mei 2020`; a timestamp (stored in UTC) is shown in WIB with its time."""
-    if isinstance(day, datetime.datetime):
-        return moment(day)
-    return long_date(day)
+    """`17 Mei 2020`; a timestamp (stored in UTC) is shown in WIB with its time: the `tanggal`
+    filter of every page (web/filters.py), so the desk and the public pages read alike."""
+    return tanggal(day) or "–"
 
 
 def days_left_words(days: int | None) -> str:
@@ -69,14 +68,27 @@ def region_names(*codes) -> dict[str, str]:
 
 
 def family(no_kk: str, limit: int = 30) -> list:
-    """Everyone the register lists on this family card, with what each is enrolled in."""
-    return list(
-        Person.select(Person.nik, Person.nama, Scheme.kode.alias("skema"),
+    """Everyone the register lists on this family card, with what each is enrolled in.
+
+    For a reviewer scoped to one kecamatan, a member living in another one (a report may name
+    any No. KK) is shown masked, with their kecamatan: a NIK's region and a masked name, never
+    the whole NIK or name. What they receive stays: the family rule needs it."""
+    rows = list(
+        Person.select(Person.nik, Person.nama, Person.desa, Scheme.kode.alias("skema"),
                       Scheme.nama.alias("skema_nama"), Scheme.tingkat, Scheme.satuan)
         .join(Enrolment, JOIN.LEFT_OUTER,
               on=((Enrolment.person == Person.nik) & Enrolment.berakhir.is_null()))
         .join(Scheme, JOIN.LEFT_OUTER, on=(Scheme.kode == Enrolment.scheme))
         .where(Person.no_kk == no_kk).order_by(Person.nik).limit(limit).namedtuples())
+    scope = reviewer_scope()
+    outside = [row for row in rows if scope and not row.desa.startswith(scope + ".")]
+    if not outside:
+        return rows
+    names = region_names(*{row.desa[:8] for row in outside})
+    return [row._replace(nik=row.nik[:6] + "*" * 10, nama=(
+        f"{mask_name(row.nama)} (di luar wilayah Anda: Kec. "
+        f"{names.get(row.desa[:8], row.desa[:8])})")) if row in outside else row
+            for row in rows]
 
 
 def typed_day(raw: str | None, message: str, field: str = "tanggal"):

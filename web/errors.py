@@ -35,7 +35,8 @@ def csrf_failed(exc):
 
 def database_busy(exc):
     current_app.logger.error("database error: %s", exc)
-    return _page(503, "Layanan sedang sibuk", "Silakan coba lagi dalam beberapa saat.")
+    return _page(503, "Layanan belum dapat menyimpan", "Layanan tidak dapat menyimpan data saat "
+                 "ini. Silakan coba lagi dalam beberapa saat.")
 
 
 def server_error(exc):

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import datetime
 
+from peewee import PeeweeException
+
 from formats import long_date, moment, number, percent
-from vocabulary import role_label
+from office.contacts import contact
+from vocabulary import mid_sentence, role_label, scheme_label
 
 
 def tanggal(value, hari: bool = False) -> str:
-    """`2026-12-04` -> `4 Desember 2026` (or `Jumat, 4 Desember 2026`); empty for None."""
+    """The one date style of every page: `2026-12-04` -> `4 Desember 2026` (or `Jumat,
+    4 Desember 2026`); a stored timestamp in WIB with its time (`4 Desember 2026, 14.05 WIB`);
+    empty for None. The reviewer's desk calls the same function (web/desk.py)."""
+    if isinstance(value, datetime.datetime):
+        return moment(value, empty="")
     return long_date(value, weekday=hari, empty="")
 
 
@@ -20,13 +27,27 @@ def waktu(value: datetime.datetime | None) -> str:
 FILTERS = {
     "tanggal": tanggal,
     "waktu": waktu,
-    "tanggal_id": long_date,
+    "tanggal_id": tanggal,
     "waktu_id": moment,
     "angka": number,
     "persen": percent,
     "peran": role_label,
+    "kalimat": mid_sentence,
+    "skema": scheme_label,
 }
+
+
+def kontak(kode: str | None = None):
+    """An office's contact details for a page; never the reason a page fails (an error page
+    drawn while the database is away still renders)."""
+    try:
+        return contact(kode)
+    except PeeweeException:
+        return None
 
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(FILTERS)
+    # Where to get help (office/contacts.py): kontak() is the Dinas Sosial's, kontak(kode) an
+    # office's (falling back to the Dinas Sosial's); None until an admin entered them.
+    app.jinja_env.globals["kontak"] = kontak

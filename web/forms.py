@@ -1,13 +1,16 @@
 """Forms shared by the views, and the sealed NIK token a check result hands to the report form."""
 from __future__ import annotations
 
+from flask import has_request_context
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 import models
 from nik import NikError, clean, parse_nik, parse_no_kk
+from sms.numbers import is_mobile
 from web import tokens
+from web.limits import client_key
 
 
 def nik_validator(form, field):
@@ -36,6 +39,8 @@ def optional_kk_validator(form, field):
 
 
 NIK_TOKEN = "nik-token"
+# The forms anyone may send carry no session token: web/origin.py protects them instead.
+ANONYMOUS = {"csrf": False}
 
 
 def form_errors(exc) -> dict[str, str]:
@@ -47,14 +52,27 @@ class CheckForm(FlaskForm):
     nik = StringField("NIK (16 angka)", validators=[nik_validator])
 
 
+# A sealed NIK serves the next step of the same person's visit (a report after a check): a
+# quarter of an hour, from the client it was given to (web.limits.client_key: the address, or
+# the signed-in account), never a token copied elsewhere or kept for later.
+NIK_TOKEN_MINUTES = 15
+
+
 def seal_nik(nik: str) -> str:
     """Encrypt a NIK for a hidden field, so a check result never carries it in clear text."""
-    return tokens.seal(NIK_TOKEN, nik)
+    return tokens.seal(NIK_TOKEN, f"{_client()}|{nik}")
 
 
-def open_nik(token: str | None, max_age: int = 3600) -> str | None:
-    """The NIK inside a token from seal_nik, or None when it is forged or older than max_age."""
-    return tokens.unseal(NIK_TOKEN, token, max_age)
+def open_nik(token: str | None, max_age: int = NIK_TOKEN_MINUTES * 60) -> str | None:
+    """The NIK inside a token from seal_nik, or None when it is forged, older than max_age or
+    was given to another client."""
+    opened = tokens.unseal(NIK_TOKEN, token, max_age)
+    client, _bar, nik = (opened or "").rpartition("|")
+    return nik if opened and client == _client() else None
+
+
+def _client() -> str:
+    return client_key() if has_request_context() else ""
 
 
 # --- The report form (lapor) --------------------------------------------------------------------
@@ -78,7 +96,7 @@ def region_code(value: str | None) -> str:
 
 
 def _nik_of_reporter(form, field):
-    """The reporter's own NIK: optional here, required for self-reports (checked in validate)."""
+    """The reporter's own NIK: optional; for a self-report it is the subject's (validate)."""
     if not clean(field.data):
         field.data = None
         return
@@ -101,6 +119,23 @@ def _phone(form, field):
     if not 9 <= len(digits) <= 15:
         raise ValidationError(f"Nomor HP harus 9–15 angka, yang diisi {len(digits)} angka.")
     field.data = ("+" if plus else "") + digits
+
+
+def sms_opt_in(phone: str):
+    """Updates by SMS (`kabar_sms`) go to the number typed in the field `phone`: it must be
+    there, and be a mobile number (declared before this field, so already cleaned)."""
+    def check(form, field):
+        if not field.data or form[phone].errors:
+            return
+        if not form[phone].data:
+            raise ValidationError("Isi nomor HP Anda agar kabar dapat dikirim lewat SMS.")
+        if not is_mobile(form[phone].data):
+            raise ValidationError("Kabar SMS hanya dapat dikirim ke nomor HP (diawali 08 atau "
+                                  "+628), bukan telepon rumah atau kantor.")
+    return check
+
+
+SMS_OPT_IN = "Kirim kabar lewat SMS ke nomor HP ini (kode lacak, putusan, penyaluran)"
 
 
 def _one_of(choices: dict, message: str):
@@ -169,6 +204,7 @@ class ReportForm(FlaskForm):
         _max_chars(150, "Nama Anda paling banyak {limit} huruf.")])
     pelapor_nik = StringField("NIK Anda", filters=[_strip], validators=[_nik_of_reporter])
     pelapor_telepon = StringField("Nomor HP Anda", filters=[_strip], validators=[_phone])
+    kabar_sms = BooleanField(SMS_OPT_IN, validators=[sms_opt_in("pelapor_telepon")])
     nik = StringField("NIK orang yang dilaporkan", filters=[_strip],
                       validators=[nik_validator])
     nama = StringField("Nama lengkap sesuai KTP", filters=[_strip], validators=[
@@ -192,12 +228,11 @@ class ReportForm(FlaskForm):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         if self.hubungan.data == "diri-sendiri" and not self.pelapor_nik.errors:
-            # Reporting oneself: the reporter *is* the subject, so the two NIKs must agree;
-            # a mismatch almost always means "orang lain" was meant.
+            # Reporting oneself: the reporter *is* the subject, so their NIK is the one typed
+            # once below; if typed here too, the two must agree (a mismatch almost always
+            # means "orang lain" was meant).
             if not self.pelapor_nik.data:
-                self.pelapor_nik.errors.append(
-                    "Isi NIK Anda: wajib jika melaporkan diri sendiri.")
-                ok = False
+                self.pelapor_nik.data = None if self.nik.errors else self.nik.data
             elif not self.nik.errors and self.pelapor_nik.data != self.nik.data:
                 self.pelapor_nik.errors.append(
                     "Anda melaporkan diri sendiri, jadi NIK Anda harus sama dengan NIK orang "
@@ -221,4 +256,5 @@ class ReportForm(FlaskForm):
 
     def reporter(self) -> dict:
         return {"hubungan": self.hubungan.data, "nama": self.pelapor_nama.data,
-                "nik": self.pelapor_nik.data, "telepon": self.pelapor_telepon.data}
+                "nik": self.pelapor_nik.data, "telepon": self.pelapor_telepon.data,
+                "kabar_sms": bool(self.kabar_sms.data)}

@@ -1,7 +1,10 @@
 """One URL, two answers: the whole page, or for a genuine htmx request only its named block."""
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+import hashlib
+
+import jinja2_fragments
+from flask import current_app, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 from extensions import htmx
@@ -13,10 +16,18 @@ def wants_fragment() -> bool:
 
 
 def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: bool = False,
-                     **context):
-    """Render the whole page, or for htmx only the named block of the same template."""
+                     plain: bool = False, **context):
+    """Render the whole page, or for htmx only the named block of the same template.
+
+    `plain`: the block needs nothing from the request (no current_user, no csrf_token), so it
+    is rendered without Flask's context processors — the NIK check's hot path.
+    """
     if wants_fragment():
-        body = render_block(template, block, **context)
+        if plain:
+            body = jinja2_fragments.render_block(current_app.jinja_env, template, block,
+                                                 **context)
+        else:
+            body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
@@ -29,3 +40,12 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
 def failed(status: int = 422) -> int:
     """htmx 2 does not swap 4xx responses: a failed form answers 200 under htmx."""
     return 200 if request.headers.get("HX-Request") else status
+
+
+def cacheable(response, max_age: int = 300):
+    """A page that is the same for every anonymous visitor: kept by browsers and proxies for
+    `max_age` seconds, then revalidated by its (weak) ETag, so a revisit costs a 304."""
+    response.headers["Cache-Control"] = (f"public, max-age={max_age}" if max_age
+                                         else "public, no-cache")
+    response.set_etag(hashlib.sha1(response.get_data()).hexdigest()[:20], weak=True)
+    return response.make_conditional(request)

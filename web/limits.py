@@ -1,133 +1,206 @@
-"""Rate limits: per address, per subject NIK (counted by its HMAC) and overall for the check
-and the report; failed sign-ins per address and per account; and the friendly 429 page.
+"""Rate limits that protect residents instead of locking them out.
 
-The views take the decorators:
+Every limit is per client, never for everyone at once: nothing a stranger sends can spend a quota
+that other residents, the office kiosk or a staff member need. A client is a signed-in staff
+account (by its id), or an anonymous address: IPv4 by address, IPv6 by its /64 (one household
+or one phone gets a whole /64). The allowances are sized for a carrier's shared address (CGNAT,
+normal on Indonesian mobile networks), where dozens of residents appear as one client:
 
-    from web.limits import limits_for_check
-    @bp.post("/cek")
-    @limits_for_check
-    def check(): ...
+- coverage answers (RATELIMIT_CAKUPAN): every answer about who is covered counts, wherever it is
+  given: a NIK check, the stage-1 result of a stored report, a family found by No. KK. That is
+  the one allowance that stands between a stranger and enumerating the register;
+- stored reports (RATELIMIT_LAPORAN): only a report that was stored counts; opening the form,
+  "Tampilkan desa" and a round with mistakes cost nothing;
+- stored objections (RATELIMIT_SANGGAH);
+- every anonymous POST (RATELIMIT_KIRIM): a generous ceiling on one client's requests, so one
+  flooding client meets 429 (cheap to answer) long before it costs the others anything;
+- sign-in attempts (RATELIMIT_MASUK): per account *and* client, so wrong passwords from other
+  addresses never keep the owner out, plus per client across accounts. Counted before the
+  password is checked (an atomic increment): 24 parallel guesses cannot all be checked.
+
+Counters live in the `limits` library's storage (RATELIMIT_STORAGE_URI: a local SQLite file
+shared by the gunicorn workers by default, Redis for several hosts). The heaviest clients are
+shed first at the edge as well: nginx's per-address connection and request limits
+(deploy/nginx.conf.example) answer 429 before a flood reaches a worker.
 """
 from __future__ import annotations
 
+import ipaddress
+import math
 import time
+from dataclasses import dataclass
+from functools import wraps
 
-from flask import current_app, make_response, render_template, request
-from flask_limiter.util import get_remote_address
+from flask import current_app, make_response, render_template, request, session
 from flask_login import current_user
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
-from extensions import htmx, limiter
-from nik import clean
-from web.forms import open_nik
-from web.security import nik_hmac
-
-
-def subject_nik() -> str | None:
-    """The NIK a check or report is about, from the form (typed, or sealed by a check result)."""
-    form = request.form
-    raw = form.get("nik")
-    if raw is None and form.get("token_nik"):
-        raw = open_nik(form["token_nik"])
-    digits = clean(raw) if isinstance(raw, str) else ""
-    return digits if len(digits) == 16 and digits.isascii() and digits.isdigit() else None
-
-
-def key_ip() -> str:
-    return "ip:" + (get_remote_address() or "?")
-
-
-def key_nik() -> str:
-    nik = subject_nik()
-    return "nik:" + (nik_hmac(nik)[:32] if nik else "-")
-
-
-def key_overall() -> str:
-    return "semua"
-
-
-def key_account() -> str:
-    return "akun:" + (request.form.get("username") or "").strip().lower()[:50]
-
-
-def is_kiosk() -> bool:
-    """A signed-in office petugas: many residents share that screen and its address."""
-    return bool(current_user.is_authenticated and current_user.role == "petugas")
-
-
-def _no_nik() -> bool:
-    return subject_nik() is None
-
-
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
-def _three_limits(prefix: str, scope: str):
-    """Per IP (kiosk exempt), per subject NIK (HMAC) and overall; POSTs only."""
-    def decorate(view):
-        view = limiter.limit(_setting(f"RATELIMIT_{prefix}_IP"), key_func=key_ip,
-                             methods=["POST"], exempt_when=is_kiosk)(view)
-        view = limiter.shared_limit(_setting(f"RATELIMIT_{prefix}_NIK"), scope=f"{scope}-nik",
-                                    key_func=key_nik, methods=["POST"], exempt_when=_no_nik)(view)
-        view = limiter.shared_limit(_setting(f"RATELIMIT_{prefix}_ALL"), scope=f"{scope}-semua",
-                                    key_func=key_overall, methods=["POST"])(view)
-        return view
-    return decorate
-
-
-limits_for_check = _three_limits("CEK", "cek")
-"""For POST /cek (and the kiosk's check, which shares the per-NIK and overall counters)."""
-limits_for_report = _three_limits("LAPOR", "lapor")
-"""For POST /lapor (and the kiosk's report form)."""
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303  # a redirect means the step succeeded
-
-
-def login_limits(view):
-    """Failed sign-ins per address and per account: slows guessing, locks no one out for good."""
-    view = limiter.shared_limit(_setting("RATELIMIT_LOGIN_IP"), scope="masuk-ip",
-                                key_func=key_ip, methods=["POST"], deduct_when=_failed)(view)
-    view = limiter.shared_limit(_setting("RATELIMIT_LOGIN_ACCOUNT"), scope="masuk-akun",
-                                key_func=key_account, methods=["POST"], deduct_when=_failed,
-                                exempt_when=lambda: not request.form.get("username"))(view)
-    return view
-
-
-def code_limits(key_func):
-    """Wrong one-time codes per pending account and per address (6 digits must not be guessed)."""
-    def decorate(view):
-        view = limiter.shared_limit(_setting("RATELIMIT_LOGIN_IP"), scope="masuk-ip",
-                                    key_func=key_ip, methods=["POST"], deduct_when=_failed)(view)
-        return limiter.shared_limit(_setting("RATELIMIT_LOGIN_ACCOUNT"), scope="kode-akun",
-                                    key_func=key_func, methods=["POST"],
-                                    deduct_when=_failed)(view)
-    return decorate
-
+from web import ratelimit  # noqa: F401  (registers the sqlite:// storage with `limits`)
 
 TOO_MANY = {
-    "cek": "Terlalu banyak pengecekan NIK dalam waktu singkat. Untuk melindungi data warga, "
-           "jumlah pengecekan dibatasi.",
-    "lapor": "Terlalu banyak laporan dikirim dalam waktu singkat dari jaringan Anda atau tentang "
-             "orang yang sama.",
-    "masuk": "Terlalu banyak percobaan masuk yang gagal. Akun tidak dikunci; tunggu sebentar.",
+    "cek": "Terlalu banyak pengecekan NIK dari jaringan Anda dalam waktu singkat. Untuk "
+           "melindungi data warga, jumlah pengecekan dibatasi.",
+    "lapor": "Terlalu banyak laporan dikirim dari jaringan Anda dalam waktu singkat.",
+    "sanggah": "Terlalu banyak sanggahan dikirim dari jaringan Anda dalam waktu singkat.",
+    "masuk": "Terlalu banyak percobaan masuk. Akun tidak dikunci; tunggu sebentar.",
+    "kirim": "Anda mengirim terlalu banyak permintaan dalam waktu singkat.",
+    "loket": "Terlalu banyak pencarian keluarga dari akun Anda di loket beras dalam waktu "
+             "singkat. Untuk melindungi data warga, jumlah pencarian dibatasi.",
+    "cek-massal": "Terlalu banyak cek massal dari akun Anda. Untuk melindungi data warga, "
+                  "jumlah daftar yang dicek dibatasi.",
 }
-AREA = {"public.check": "cek", "staff.check": "cek", "reports.report_form": "lapor",
-        "staff.report": "lapor", "auth.login": "masuk", "auth.code": "masuk",
-        "account.enrol": "masuk", "account.password": "masuk", "account.disable": "masuk"}
 
 
-def too_many_requests(exc):
+class Limited(TooManyRequests):
+    """A client's allowance is spent: which area (for the message) and when it renews."""
+
+    def __init__(self, area: str, retry_after: int):
+        super().__init__()
+        self.area, self.retry_after = area, retry_after
+
+
+@dataclass
+class Allowance:
+    area: str  # the message's key in TOO_MANY
+    setting: str  # the config name of its limits, e.g. "20 per minute;300 per day"
+    staff_setting: str | None = None  # a signed-in account's own, larger allowance
+
+
+CAKUPAN = Allowance("cek", "RATELIMIT_CAKUPAN", "RATELIMIT_CAKUPAN_PETUGAS")
+LAPORAN = Allowance("lapor", "RATELIMIT_LAPORAN", "RATELIMIT_LAPORAN_PETUGAS")
+SANGGAH = Allowance("sanggah", "RATELIMIT_SANGGAH")
+KIRIM = Allowance("kirim", "RATELIMIT_KIRIM")
+MASUK_AKUN = Allowance("masuk", "RATELIMIT_MASUK_AKUN")
+MASUK = Allowance("masuk", "RATELIMIT_MASUK")
+CEK_MASSAL = Allowance("cek-massal", "RATELIMIT_CEK_MASSAL")  # lists per signed-in account
+LOKET = Allowance("loket", "RATELIMIT_LOKET")  # rice counter look-ups per signed-in account
+
+
+def client_key() -> str:
+    """Who is asking: a staff account, or an address (IPv6 by its /64)."""
+    # A resident has no session at all: skip loading a user (the check's hot path).
+    if session.get("_user_id") and current_user.is_authenticated:
+        return f"akun:{current_user.id}"
+    address = request.remote_addr or "?"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "ip:" + address[:64]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is an IPv4 client
+            return "ip:" + str(ip.ipv4_mapped)
+        return "ip6:" + str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return "ip:" + str(ip)
+
+
+class RateLimits:
+    """Counters over the `limits` library, created in extensions.py and bound by init_app."""
+
+    def __init__(self):
+        self.enabled = True
+        self.storage = None
+        self.strategy = None
+        self._config = {}
+        self._parsed: dict[str, list] = {}
+        self.failed_at: float | None = None  # when the storage last failed (this worker)
+
+    def init_app(self, app) -> None:
+        self.enabled = bool(app.config["RATELIMIT_ENABLED"])
+        self.storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+        self.strategy = FixedWindowRateLimiter(self.storage)
+        self._config = app.config
+        self._parsed = {}
+        app.register_error_handler(Limited, too_many_requests)
+        app.extensions["rate_limits"] = self
+
+    def reset(self) -> None:
+        if self.storage is not None:
+            self.storage.reset()
+
+    def _items(self, allowance: Allowance, staff: bool):
+        name = allowance.staff_setting if staff and allowance.staff_setting else allowance.setting
+        value = self._config[name]
+        items = self._parsed.get(value)
+        if items is None:
+            items = self._parsed[value] = parse_many(value)
+        return items
+
+    def hit(self, allowance: Allowance, *extra: str, client: str | None = None) -> None:
+        """Count one use for this client (and `extra` key parts); Limited when spent.
+
+        `client` names the client outside a web request (e.g. `sms:<hash of the number>`);
+        by default it is the request's (client_key()).
+        """
+        self._check(allowance, extra, count=True, client=client)
+
+    def check(self, allowance: Allowance, *extra: str, client: str | None = None) -> None:
+        """Limited when this client's allowance is already spent; counts nothing."""
+        self._check(allowance, extra, count=False, client=client)
+
+    def _check(self, allowance: Allowance, extra: tuple[str, ...], count: bool,
+               client: str | None) -> None:
+        if not (self.enabled and self._config.get("RATELIMIT_ENABLED", True)):
+            return
+        try:
+            self._count(allowance, extra, count, client)
+        except Limited:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the counters' storage failed
+            # A full disk, a locked or lost SQLite file, Redis gone: the counters cannot be
+            # kept, and a resident's check must still be answered. Let the request through,
+            # say so in the log (once a minute per worker) and on /sehat. Sign-in attempts
+            # are the exception: a password guesser gains nothing from a full disk.
+            now = time.time()
+            if now - (self.failed_at or 0) > 60:
+                current_app.logger.error("rate-limit storage failed, requests let through: %s",
+                                         exc)
+            self.failed_at = now
+            if allowance.area == "masuk":
+                raise Limited(allowance.area, 60) from None
+
+    def storage_problem(self) -> str | None:
+        """For /sehat: why the counters cannot be kept right now, or None."""
+        if self.failed_at and time.time() - self.failed_at < 300:
+            return "gagal menyimpan hitungan dalam 5 menit terakhir"
+        try:
+            if self.storage is not None and not self.storage.check():
+                return "tidak dapat dihubungi"
+        except Exception:  # noqa: BLE001
+            return "tidak dapat dihubungi"
+        return None
+
+    def _count(self, allowance: Allowance, extra: tuple[str, ...], count: bool,
+               client: str | None) -> None:
+        key = client or client_key()
+        items = self._items(allowance, key.startswith("akun:"))
+        parts = (allowance.setting, key, *extra)
+        incr_many = getattr(self.storage, "incr_many", None)
+        if count and incr_many is not None:  # every window in one write (web/ratelimit.py)
+            counts = incr_many([(item.key_for(*parts), item.get_expiry()) for item in items])
+            for item, used in zip(items, counts, strict=True):
+                if used > item.amount:
+                    reset_at = self.strategy.get_window_stats(item, *parts).reset_time
+                    raise Limited(allowance.area, max(math.ceil(reset_at - time.time()), 1))
+            return
+        for item in items:
+            allowed = (self.strategy.hit(item, *parts) if count
+                       else self.strategy.test(item, *parts))
+            if not allowed:
+                reset_at = self.strategy.get_window_stats(item, *parts).reset_time
+                raise Limited(allowance.area, max(math.ceil(reset_at - time.time()), 1))
+
+
+def too_many_requests(exc: Limited):
     """A friendly Indonesian page with when to try again; a fragment in place for htmx."""
-    current = limiter.current_limit
-    wait = max(int(current.reset_at - time.time()), 1) if current else 60
+    wait = exc.retry_after
     minutes = -(-wait // 60)
     when = (f"sekitar {minutes} menit" if minutes < 90 else f"sekitar {-(-minutes // 60)} jam")
-    message = (TOO_MANY.get(AREA.get(request.endpoint or ""), "Anda mengirim terlalu banyak "
-               "permintaan dalam waktu singkat.") + f" Silakan coba lagi dalam {when}.")
+    message = TOO_MANY.get(exc.area, TOO_MANY["kirim"]) + f" Silakan coba lagi dalam {when}."
     context = {"code": 429, "title": "Terlalu banyak permintaan", "message": message}
-    if htmx and not htmx.boosted:
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         # The htmx config in base.html swaps 429s: the message replaces the page's main content.
         body = render_template("errors/error.html", fragment=True, **context)
         response = make_response(body, 429)
@@ -135,8 +208,38 @@ def too_many_requests(exc):
     else:
         response = make_response(render_template("errors/error.html", **context), 429)
     response.headers["Retry-After"] = str(wait)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def init_app(app) -> None:
-    app.register_error_handler(429, too_many_requests)
+def limits():
+    """The app's RateLimits (bound in extensions.py, registered by init_app)."""
+    return current_app.extensions["rate_limits"]
+
+
+def login_limits(view):
+    """Sign-in attempts per address, and per account from that address; counted before the
+    password is checked, so parallel guesses cannot slip past the count."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method == "POST":
+            limits().hit(MASUK)
+            username = (request.form.get("username") or "").strip().lower()[:50]
+            if username:
+                limits().hit(MASUK_AKUN, "akun", username)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def code_limits(key_func):
+    """One-time codes (and password changes) per address and per pending account: six digits
+    must not be guessed, and a guess from elsewhere does not count against the owner."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if request.method == "POST":
+                limits().hit(MASUK)
+                limits().hit(MASUK_AKUN, "kode", key_func())
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate

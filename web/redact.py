@@ -11,13 +11,34 @@ from __future__ import annotations
 import logging
 import re
 
-# 16 digits, possibly grouped by spaces, dots or dashes as people write them on forms.
-_NIK = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
+# 16 digits, whatever separates them (spaces, dots, dashes, slashes, underscores, commas, up to
+# three such characters between two digits) as people write them on forms or type them in a URL.
+_NIK = re.compile(r"(?<!\d)\d(?:[^0-9A-Za-z]{0,3}\d){15}(?!\d)")
 MASK = "[NIK]"
+# A tracking code (cases.casework.CODE_ALPHABET, eight characters) as a whole path segment, and
+# whatever follows the paths that take one: it opens a person's case to whoever holds it.
+_CODE_SEGMENT = re.compile(r"(?<=/)[2-9A-HJ-NP-Z]{8}(?=/|$)")
+_CODE_PATH = re.compile(r"(?i)(/(?:lacak|sanggahan|verifikasi(?:/sanggahan)?)/)(?!sanggahan\b)"
+                        r"[^/]+")
+CODE_MASK = "[KODE]"
+# Control characters (a %0A in a path forges a log line) and Unicode line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def redact(text: str) -> str:
     return _NIK.sub(MASK, text) if text else text
+
+
+def escape_controls(text: str) -> str:
+    """Every control character as a visible escape (`\\x0a`): one request, one log line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if text else text
+
+
+def redact_path(path: str) -> str:
+    """A request path as the access log shows it: NIKs and tracking codes masked, controls
+    escaped (the path is percent-decoded by then, so `%0A` is a real line break)."""
+    path = _CODE_PATH.sub(lambda m: m.group(1) + CODE_MASK, redact(path or ""))
+    return escape_controls(_CODE_SEGMENT.sub(CODE_MASK, path))
 
 
 class RedactFilter(logging.Filter):
@@ -28,7 +49,8 @@ class RedactFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken format string is not ours to fix here
             return True
-        clean = redact(message)
+        clean = escape_controls(redact(message)) if "\n" not in message.rstrip("\n") \
+            else redact(message)
         if clean != message:
             record.msg, record.args = clean, ()
         if record.exc_info and not record.exc_text:
@@ -73,10 +95,10 @@ class GunicornLogger(_GunicornLogger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        path = redact(environ.get("PATH_INFO") or "")
+        path = redact_path(environ.get("PATH_INFO") or "")
         # Even a format that asks for them gets no query string: %(r)s without it, %(q)s empty.
         atoms.update(U=path, q="", r=f"{atoms['m']} {path} {atoms['H']}")
         for key in ("f", "a"):
             if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+                atoms[key] = escape_controls(redact(atoms[key]))
         return atoms

@@ -2,23 +2,50 @@
 and refusing what no browser sends (NUL bytes). Rate limits are in web/limits.py."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import time
+import zlib
 
 from flask import Flask, abort, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import logout_user
+from itsdangerous import BadSignature
 
 import models
-from web import redact
+from web import redact, tokens
 
 # Session keys: when the staff member signed in, and when they were last seen.
 SIGNED_IN, SEEN = "_masuk", "_aktif"
 
 
 # --- Session cookies -----------------------------------------------------------------------------
+
+class _SealedJSON:
+    """The session's serializer: Flask's tagged JSON, then encrypted (web/tokens.py), so a
+    staff session cookie (a kiosk's check, a receipt's code, flashed names) is unreadable on the
+    machine it sits on, not merely signed. A cookie that does not decrypt is no session."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def dumps(self, value) -> str:
+        # Compressed first: encrypted text no longer compresses, and repeated flashes would
+        # otherwise push the cookie past the browsers' 4 KB.
+        packed = base64.urlsafe_b64encode(zlib.compress(self.inner.dumps(value).encode()))
+        return tokens.seal("sesi", packed.decode())
+
+    def loads(self, text):
+        opened = tokens.unseal("sesi", text.decode() if isinstance(text, bytes) else text)
+        if opened is None:
+            raise BadSignature("session not sealed with this key")
+        try:
+            return self.inner.loads(zlib.decompress(base64.urlsafe_b64decode(opened)).decode())
+        except (ValueError, zlib.error) as exc:
+            raise BadSignature("session payload unreadable") from exc
+
 
 class SessionInterface(SecureCookieSessionInterface):
     """`__Host-sesi` (Secure) over HTTPS; plain `sesi` over http on a developer's machine.
@@ -44,6 +71,34 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_path(self, app: Flask) -> str:
         return "/"
 
+    def __init__(self):
+        self.serializer = _SealedJSON(SecureCookieSessionInterface.serializer)
+
+    def open_session(self, app: Flask, request):
+        # No cookie (every resident): an empty session, without building a signer.
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if request.endpoint == "static":
+            # A static file never changes the session (Flask-Login's after_request merely
+            # looks): no Set-Cookie and no `Vary: Cookie`, so every cache may keep it.
+            return
+        # An anonymous resident: no cookie came, nothing was stored, so none is set and the
+        # answer did not depend on one (no `Vary: Cookie`): public pages stay cacheable.
+        if not session and not session.modified and self.get_cookie_name(app) not in \
+                request.cookies:
+            return
+        super().save_session(app, session, response)
+
+
+def _private_for_staff(response):
+    """Every page for a signed-in user is personal: never kept by a browser or a proxy."""
+    if request.endpoint != "static" and session.get("_user_id"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 def start_session(user: models.User) -> None:
     """Called right after login_user: the clocks of the idle and absolute timeouts start."""
@@ -53,7 +108,8 @@ def start_session(user: models.User) -> None:
 
 def _expire_idle_sessions() -> None:
     """Staff sessions end after 30 minutes idle and 10 hours in all (from the signed cookie)."""
-    if "_user_id" not in session or request.endpoint in ("static", "public.htmx_js"):
+    # The endpoint first: a static file never touches the session (no `Vary: Cookie`).
+    if request.endpoint == "static" or "_user_id" not in session:
         return
     config, now = current_app.config, time.time()
     signed_in, seen = session.get(SIGNED_IN, 0), session.get(SEEN, 0)
@@ -101,6 +157,13 @@ def nik_hmac(nik: str) -> str:
     return hmac.new(str(secret).encode(), nik.encode(), hashlib.sha256).hexdigest()
 
 
+def audit_subject(label: str, number: str, detail: str = "") -> str:
+    """How the audit log (office/audit.py) names a person or a family: `NIK #<HMAC>`, never
+    the number; the admin page finds the rows of a number by the same HMAC."""
+    text = f"{label} #{nik_hmac(number)[:24]}"
+    return f"{text} {detail}".strip()
+
+
 # --- Headers, logging, the factory hook ------------------------------------------------------
 
 def _hsts(response):
@@ -109,16 +172,21 @@ def _hsts(response):
     return response
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+)
+
+
 def _headers(response):
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
+    # No view sets these itself: one pass over the response's headers, on every response.
+    present = {name.lower() for name, _ in response.headers}
+    response.headers.extend([(name, value) for name, value in SECURITY_HEADERS
+                             if name.lower() not in present])
     return response
 
 
@@ -128,6 +196,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.before_request(_expire_idle_sessions)
     app.after_request(_hsts)
+    app.after_request(_private_for_staff)
     app.after_request(_headers)
     redact.install(app.logger, logging.getLogger("werkzeug"), logging.getLogger("peewee"))
     from flask.logging import default_handler

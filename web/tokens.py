@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 
 def _fernet(purpose: str) -> Fernet:
-    key = hashlib.sha256(purpose.encode() + b":" + str(current_app.config["SECRET_KEY"]).encode())
+    return _fernet_for(purpose, str(current_app.config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=32)
+def _fernet_for(purpose: str, secret: str) -> Fernet:
+    key = hashlib.sha256(purpose.encode() + b":" + secret.encode())
     return Fernet(base64.urlsafe_b64encode(key.digest()))
 
 

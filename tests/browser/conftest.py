@@ -1,22 +1,29 @@
-"""Browser tests: one seeded register served by gunicorn for the whole session, Debian's Chromium
-driven by Playwright, and helpers that act like a resident, a petugas or a reviewer.
+"""Browser tests: one seeded register served by gunicorn behind nginx for the whole session,
+Debian's Chromium driven by Playwright, and helpers that act like a resident, a petugas or a
+reviewer.
 
-Every test here is skipped, with the reason, where /usr/bin/chromium or Playwright is missing
-(`apt-get install chromium lynx`; `.ci/run` installs them).
+Every test here is skipped, with the reason, where /usr/bin/chromium, Playwright or nginx is
+missing (`apt-get install chromium lynx nginx-light libnginx-mod-http-brotli-static`; `.ci/run`
+installs them).
 """
 from __future__ import annotations
 
 import os
 
 import e2e_support
+import nginx_support
 import pytest
 from e2e_support import CHROMIUM
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """Cek Bansos under gunicorn (2 workers) on 127.0.0.1:8501-8509, 2,000 seeded residents."""
-    server = e2e_support.start(tmp_path_factory.mktemp("e2e"))
+    """Cek Bansos under gunicorn (2 workers) behind nginx (deploy/nginx.conf.example), both on
+    127.0.0.1:8501-8509, 2,000 seeded residents; the tests talk to nginx."""
+    try:
+        server = e2e_support.start(tmp_path_factory.mktemp("e2e"))
+    except nginx_support.NginxUnavailable as exc:
+        pytest.skip(f"browser tests skipped: {exc}")
     yield server
     server.stop()
 

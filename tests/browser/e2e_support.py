@@ -1,5 +1,6 @@
 """A live Cek Bansos for browser tests and the browser benchmark: a seeded SQLite register served
-by gunicorn on 127.0.0.1, Debian's Chromium launch flags, and the 2G network profile.
+by gunicorn on 127.0.0.1 behind nginx (deploy/nginx.conf.example, nginx_support.py), as in
+production, Debian's Chromium launch flags, and the 2G network profile.
 
 Used by tests/browser/conftest.py and bench/bench_browser.py; no pytest imports here.
 """
@@ -16,6 +17,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nginx_support
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -46,10 +49,12 @@ class Person:
 
 @dataclass
 class LiveServer:
-    url: str
+    url: str  # nginx's address (gunicorn's own when started without nginx)
     db_path: Path
     log_path: Path
-    process: subprocess.Popen
+    process: subprocess.Popen  # gunicorn
+    app_url: str = ""  # gunicorn's own address, behind nginx
+    nginx: nginx_support.Nginx | None = None
     covered: list[str] = field(default_factory=list)  # terdaftar
     family_covered: list[str] = field(default_factory=list)  # keluarga-terdaftar
     uncovered: list[Person] = field(default_factory=list)  # belum-terdaftar, never reported
@@ -59,6 +64,8 @@ class LiveServer:
         return self.uncovered.pop()
 
     def stop(self) -> None:
+        if self.nginx is not None:
+            self.nginx.stop()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -68,15 +75,18 @@ class LiveServer:
                 self.process.wait()
 
 
-def free_port() -> int:
-    for port in PORTS:
+def free_port(ports: range = PORTS) -> int:
+    """The first port of `ports` nothing listens on. Probed with SO_REUSEADDR, as gunicorn and
+    nginx bind: the closed connections a previous run left in TIME_WAIT do not take a port."""
+    for port in ports:
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def _env(db_path: Path) -> dict:
@@ -126,21 +136,30 @@ def _samples(db_path: Path) -> dict:
     return {"covered": covered, "family_covered": family_covered, "uncovered": uncovered}
 
 
-def start(workdir: Path, people: int = 2000, workers: int = 2) -> LiveServer:
-    """Seed a fresh database in `workdir` and serve it with gunicorn; call .stop() after."""
+def start(workdir: Path, people: int = 2000, workers: int = 2, nginx: bool = True,
+          ports: range = PORTS) -> LiveServer:
+    """Seed a fresh database in `workdir` and serve it with gunicorn (`workers` sync workers)
+    behind nginx, both on ports of `ports`; call .stop() after. Raises
+    nginx_support.NginxUnavailable, before any work, when nginx is wanted but not installed."""
+    if nginx and nginx_support.missing():
+        raise nginx_support.NginxUnavailable(nginx_support.missing())
     workdir.mkdir(parents=True, exist_ok=True)
     db_path, log_path = workdir / "e2e.db", workdir / "gunicorn.log"
     env = _env(db_path)
+    if nginx:
+        env["PROXY_FIX"] = "1"  # trust nginx's X-Forwarded-* (one hop), as in production
     seed(db_path, env, people)
     samples = _samples(db_path)
-    port = free_port()
+    port = free_port(ports)
     url = f"http://127.0.0.1:{port}"
     log = open(log_path, "w")  # noqa: SIM115 - stays open for the server's lifetime
+    # A control socket of its own: gunicorn 27 otherwise shares ~/.gunicorn/gunicorn.ctl (or
+    # the one gunicorn.conf.py names) with every other instance.
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--max-requests", "0", "wsgi:app"],
+         "--max-requests", "0", "--control-socket", str(workdir / "gunicorn.ctl"), "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(url, db_path, log_path, process, **samples)
+    server = LiveServer(url, db_path, log_path, process, app_url=url, **samples)
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
@@ -149,7 +168,7 @@ def start(workdir: Path, people: int = 2000, workers: int = 2) -> LiveServer:
         try:
             with urllib.request.urlopen(url + "/sehat", timeout=2) as response:
                 if response.status == 200:
-                    return server
+                    break
         except OSError:
             pass
         if time.monotonic() > deadline:
@@ -157,6 +176,15 @@ def start(workdir: Path, people: int = 2000, workers: int = 2) -> LiveServer:
             raise RuntimeError("gunicorn did not answer /sehat within 30 s:\n"
                                + log_path.read_text()[-3000:])
         time.sleep(0.2)
+    if nginx:
+        try:
+            server.nginx = nginx_support.start(workdir / "nginx", free_port(ports),
+                                               upstream=f"127.0.0.1:{port}")
+        except BaseException:
+            server.stop()
+            raise
+        server.url = server.nginx.url
+    return server
 
 
 def launch_chromium(playwright):
@@ -223,7 +251,7 @@ def fill_report(page, person, *, js: bool, reporter: str = "Sri Rahayu") -> None
 
 def submit_report(page) -> tuple[str, str]:
     """Press "Kirim laporan"; returns the confirmation's tracking code and data-status."""
-    with page.expect_navigation(url=re.compile(r"/laporan/[A-Z0-9]{8}$")):
+    with page.expect_navigation(url=re.compile(r"/laporan/[A-Z0-9]{8}\?hasil=[a-z]+$")):
         page.click("text=Kirim laporan")
     kode = page.inner_text("#kode-laporan").strip()
     return kode, page.get_attribute("#status-laporan", "data-status")

@@ -58,8 +58,7 @@ def _crawl(page, start: str, origin: str, *, budget: bool,
             violations[url] = [f"{v['id']}: {v['help']} {v['nodes'][:2]}" for v in found]
         for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
             href = urldefrag(href)[0]
-            if href.startswith(origin + "/") and not href.startswith(
-                    (origin + "/static/", origin + "/aset/")):
+            if href.startswith(origin + "/") and not href.startswith(origin + "/static/"):
                 queue.append(href)
     return visited, violations, over
 

@@ -41,7 +41,7 @@ def test_object_to_a_listed_recipient_without_javascript(new_page, live_server):
     page.fill("#keterangan", "Sudah pindah ke Jember sejak Januari.")
     page.fill("#nama", "Warga Peduli")
     page.fill("#telepon", "0812 3456 7890")
-    with page.expect_navigation(url=re.compile(r"/sanggahan/[A-Z0-9]{8}$")):
+    with page.expect_navigation(url=re.compile(r"/sanggahan/[A-Z0-9]{8}\?hasil=baru$")):
         page.click("button:has-text('Kirim sanggahan')")
     kode = page.inner_text("#kode-sanggahan").strip()
     assert "Warga Peduli" not in page.content()

@@ -1,0 +1,1 @@
+"""Cek Bansos by SMS: commands answered through gammu-smsd, and updates on a case."""

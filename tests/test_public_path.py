@@ -1,0 +1,86 @@
+"""The residents' path on a slow, shared, pay-per-megabyte line: no cookie for an anonymous
+resident, pages the same for everyone cached with a validator, answers that vary only on what
+they depend on."""
+from __future__ import annotations
+
+import pytest
+
+import models
+from tests.conftest import DESA, add_person, new_nik
+
+ALLOWED_VARY = {"hx-request", "accept-encoding"}
+
+
+@pytest.fixture
+def places(app):
+    """A listed recipient in a desa, and a report to track."""
+    nik = add_person(nama="BUDI SANTOSO")
+    models.enrol(nik, "PKH", "test")
+    client = app.test_client()
+    response = client.post("/lapor", data={
+        "hubungan": "orang-lain", "pelapor_nama": "Warga", "nik": new_nik(),
+        "nama": "SITI AMINAH", "alamat": "Jl. Mawar 2", "kode_desa": DESA,
+        "kategori": "lainnya", "keterangan": ""})
+    assert response.status_code == 303
+    return {"laporan": response.location.split("?")[0]}
+
+
+def vary(response) -> set[str]:
+    return {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+
+
+def public_gets(places):
+    return ["/", "/lacak", "/lapor", "/daftar", "/daftar/35.10.16", f"/daftar/{DESA}",
+            f"/daftar/{DESA}/cetak", "/statistik", places["laporan"]]
+
+
+def test_no_cookie_and_no_vary_cookie_on_any_anonymous_public_answer(app, places):
+    client = app.test_client()
+    responses = [client.get(path) for path in public_gets(places)]
+    nik = add_person(new_nik())
+    responses += [
+        client.post("/cek", data={"nik": nik}),
+        client.post("/cek", data={"nik": nik}, headers={"HX-Request": "true"}),
+        client.post("/cek", data={"nik": "12"}),
+        client.post("/lapor", data={"nik": nik}),  # opening the form from a check result
+        client.post("/lapor", data={"aksi": "desa", "kecamatan": "35.10.16"}),
+        client.get("/lapor/desa?kecamatan=35.10.16", headers={"HX-Request": "true"}),
+        client.get("/lacak?kode=ZZZZ-ZZZZ"),
+    ]
+    for response in responses:
+        path = response.request.path
+        assert response.status_code in (200, 303, 404), path
+        assert "Set-Cookie" not in response.headers, path
+        assert vary(response) <= ALLOWED_VARY, (path, vary(response))
+    assert client.get_cookie("sesi") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/lacak", "/lapor", "/daftar", "/statistik"])
+def test_pages_the_same_for_everyone_are_cached_and_revalidated(app, path):
+    client = app.test_client()
+    first = client.get(path)
+    assert first.status_code == 200
+    cache_control = first.headers["Cache-Control"]
+    assert "public" in cache_control and "max-age=" in cache_control
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert "Set-Cookie" not in again.headers
+
+
+def test_personal_answers_are_never_stored(app, places):
+    client = app.test_client()
+    nik = add_person(new_nik())
+    for response in (client.post("/cek", data={"nik": nik}), client.get(places["laporan"])):
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_signed_in_user_gets_no_store_even_on_public_pages(app, make_user):
+    from tests.conftest import login
+
+    make_user("petugas1", role="petugas", kantor="35.10.16.1001")
+    client = app.test_client()
+    login(client, "petugas1")
+    for path in ("/", "/statistik", "/daftar", "/akun", "/kios", "/beras/"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
