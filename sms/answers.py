@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
+from cases import lookup
 from cases.objections import Objection
 from covering import covering
 from models import Report
@@ -111,7 +112,10 @@ def check(desk: Desk, client: str, words: list[str]) -> Answer:
         desk.limits.coverage(client)
     except OverLimit as exc:
         return Answer("cek", "batas-cek", texts.fit(texts.too_many(exc.retry_after)))
-    return Answer("cek", "dijawab", texts.coverage(covering(nik, read_only=True)))
+    coverage = covering(nik, read_only=True)
+    # As the web's check: a report already being assessed, or an ended enrolment (cases/lookup).
+    aside = None if coverage.covered else lookup.aside(nik, read_only=True)
+    return Answer("cek", "dijawab", texts.coverage(coverage, aside))
 
 
 def track(words: list[str]) -> Answer:

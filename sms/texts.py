@@ -50,8 +50,12 @@ def invalid_nik(message: str) -> list[str]:
     return fit(f"NIK tidak valid. {message}")
 
 
-def coverage(c: Coverage) -> list[str]:
-    """The check's answer, as the public page gives it (web: templates/public/home.html)."""
+def coverage(c: Coverage, aside=None) -> list[str]:
+    """The check's answer, as the public page gives it (web: templates/public/home.html).
+
+    `aside` (cases.lookup.Aside) for a NIK nothing covers: a report already being assessed and
+    its decision date, or the enrolment that ended and since when; no report is invited then.
+    """
     who = mask_name(c.nama)
     at = f"{who}, {c.desa}" if who and c.desa else who
     if c.status == "terdaftar":
@@ -66,6 +70,18 @@ def coverage(c: Coverage) -> list[str]:
                    f"{family} {c.skema}, tingkat {c.level_label}. Satu keluarga satu bantuan.",
                    f"{BRAND}: {who or 'NIK ini'}: keluarganya terdaftar di {c.skema}, tingkat "
                    f"{c.level_label}.")
+    if aside is not None and aside.decision_due is not None:
+        due = long_date(aside.decision_due)
+        return fit(f"{BRAND}: {at or 'NIK ini'}: laporan tentang orang ini sedang dinilai tim; "
+                   f"keputusan paling lambat {due}. Tidak perlu melapor lagi.",
+                   f"{BRAND}: laporan tentang NIK ini sedang dinilai; keputusan paling lambat "
+                   f"{due}.")
+    if aside is not None and aside.ended is not None:
+        since = (f"{BRAND}: {at or 'NIK ini'}: tidak lagi terdaftar di {aside.ended_scheme} "
+                 f"sejak {long_date(aside.ended)}.")
+        if not aside.invites_report:
+            return fit(since)
+        return fit(since + " Jika membutuhkan, laporkan di kantor desa/kelurahan.", since)
     return fit(f"{BRAND}: {at + ', ' if at else 'NIK ini '}belum terdaftar sebagai penerima "
                "bansos. Jika membutuhkan, laporkan di kantor desa/kelurahan atau situs Cek "
                "Bansos.",

@@ -236,3 +236,17 @@ def test_the_due_date_counts_in_days_as_the_web_does(desk):
         report = submit()
     with time_machine.travel(datetime.datetime(2026, 3, 11, 9, tzinfo=models.WIB), tick=False):
         assert ", sudah terlambat 2 hari." in ask(desk, f"LACAK {report.kode}").parts[0]
+
+
+def test_cek_says_a_report_is_being_assessed_or_an_enrolment_ended(desk):
+    """The same asides as the web's check (cases/lookup.py): no duplicate report invited."""
+    waiting = add_person(nama="WARGA MENUNGGU", no_kk="3510160101200007")
+    report = submit(nik=waiting, nama="WARGA MENUNGGU")
+    reply = ask(desk, f"CEK {waiting}").parts[0]
+    assert "sedang dinilai" in reply and _date(report.tenggat) in reply
+    assert report.kode not in reply and "TETANGGA" not in reply.upper()
+    ended = add_person(nama="WARGA PINDAH", no_kk="3510160101200008")
+    enrolment = models.enrol(ended, "PKH", sumber="tes")
+    models.end_enrolment(enrolment.id, "Pindah domisili")
+    reply = ask(desk, f"CEK {ended}").parts[0]
+    assert "tidak lagi terdaftar di PKH sejak" in reply
