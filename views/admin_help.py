@@ -9,6 +9,7 @@ from formats import parse_date
 from models import Region, Scheme, User
 from office import contacts, schedules
 from views.admin_schemes import _scheme_or_404
+from web.filters import forget_contacts
 from web.forms import form_errors
 from web.fragments import failed
 from web.gates import admin_blueprint
@@ -99,5 +100,6 @@ def save_office(kode):
         saved = contacts.save_contact(kode, request.form)
     except RuleError as exc:
         return _office_page(kode, form_errors(exc), failed())
+    forget_contacts()
     flash(f"Tersimpan: {saved.nama}.", "kantor")
     return redirect(url_for("admin_help.offices"), code=303)

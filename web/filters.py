@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime
+import time
 
+from flask import current_app
 from peewee import PeeweeException
 
 from formats import long_date, moment, number, percent
@@ -37,13 +39,29 @@ FILTERS = {
 }
 
 
+CONTACT_SECONDS = 60  # another worker shows an admin's edit of the contacts within a minute
+
+
 def kontak(kode: str | None = None):
     """An office's contact details for a page; never the reason a page fails (an error page
-    drawn while the database is away still renders)."""
+    drawn while the database is away still renders). Every full page shows the Dinas Sosial's
+    in its footer, so the answer is kept per worker for a minute instead of queried per page."""
+    cache = current_app.extensions.setdefault("kontak", {})
+    now = time.monotonic()
+    kept = cache.get(kode)
+    if kept is not None and now - kept[0] < CONTACT_SECONDS:
+        return kept[1]
     try:
-        return contact(kode)
+        found = contact(kode)
     except PeeweeException:
         return None
+    cache[kode] = (now, found)
+    return found
+
+
+def forget_contacts() -> None:
+    """After an admin saved a contact: this worker shows it at once."""
+    current_app.extensions.pop("kontak", None)
 
 
 def init_app(app) -> None:
