@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -344,3 +346,19 @@ def test_one_label_per_role_in_every_history(client, make_user):
     public = client.application.test_client().get(f"/laporan/{report.kode}").get_data(
         as_text=True)
     assert "<td>Tim verifikasi (verif)</td>" in desk and "(Tim verifikasi)" in public
+
+
+@pytest.mark.skipif(shutil.which("lynx") is None, reason="lynx is missing (apt-get install lynx)")
+def test_lynx_shows_neither_report_option_as_chosen(client):
+    from tests.test_reports import submit as submit_form
+
+    html = client.get("/lapor").get_data(as_text=True)
+    assert not re.search(r'value="(diri-sendiri|orang-lain)" checked', html)
+    text = subprocess.run(["lynx", "-dump", "-stdin", "-force_html", "-nolist"], input=html,
+                          capture_output=True, text=True, check=True).stdout
+    assert "( ) Diri sendiri ( ) Orang lain" in text and "(*) Belum dipilih" in text
+    # What lynx sends for the group it ticked by itself is an empty choice: refused, in words.
+    response, _ = submit_form(client, hubungan="")
+    assert response.status_code == 200
+    assert "Pilih apakah Anda melaporkan diri sendiri atau orang lain." in response.get_data(
+        as_text=True)
