@@ -5,7 +5,7 @@ Views and web helpers import them from here, never from `app`, so no module need
 """
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -24,6 +24,12 @@ class PagesCompress(Compress):
 
     def after_request(self, response):
         if request.endpoint == "static":
+            return response
+        length = response.content_length
+        if (length is not None and not response.is_streamed
+                and length < current_app.config["COMPRESS_MIN_SIZE"]):
+            # Too small to compress (a check's fragment): say so in Vary and nothing more.
+            response.vary.add("Accept-Encoding")
             return response
         return super().after_request(response)
 

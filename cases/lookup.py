@@ -13,11 +13,15 @@ from typing import NamedTuple
 from database import db, replica
 from vocabulary import DECEASED
 
-_PENDING_SQL = ("SELECT tenggat FROM laporan WHERE nik = {p} "
-                "AND status IN ('menunggu-penilaian')")
-_ENDED_SQL = ("SELECT berakhir, skema_kode, alasan_berakhir FROM kepesertaan "
-              "WHERE nik = {p} AND berakhir IS NOT NULL ORDER BY berakhir DESC, id DESC")
-
+# One round trip: the open assessment's due date, and the last enrolment that ended.
+_ASIDE_SQL = """
+SELECT (SELECT MIN(tenggat) FROM laporan WHERE nik = q.nik AND status = 'menunggu-penilaian'),
+       e.berakhir, e.skema_kode, e.alasan_berakhir
+FROM (SELECT CAST({p} AS VARCHAR(16)) AS nik) AS q
+LEFT JOIN kepesertaan e ON e.id = (
+    SELECT id FROM kepesertaan WHERE nik = q.nik AND berakhir IS NOT NULL
+    ORDER BY berakhir DESC, id DESC LIMIT 1)
+"""
 
 class Aside(NamedTuple):
     """What the check says beside "not covered"."""
@@ -35,12 +39,13 @@ class Aside(NamedTuple):
 def aside(nik: str, *, read_only: bool = False) -> Aside:
     """The open assessment, or else the last ended enrolment, of an uncovered NIK."""
     database = replica if read_only and replica.obj is not None else db
-    row = database.execute_sql(_PENDING_SQL.format(p=database.param), (nik,)).fetchone()
-    due = row[0] if row else None
-    if isinstance(due, str):  # SQLite through the DB-API
-        due = datetime.date.fromisoformat(due)
-    ended = database.execute_sql(_ENDED_SQL.format(p=database.param), (nik,)).fetchone()
+    due, ended, scheme, reason = database.execute_sql(
+        _ASIDE_SQL.format(p=database.param), (nik,)).fetchone()
     if ended is None:
-        return Aside(due)
-    day = ended[0] if not isinstance(ended[0], str) else datetime.date.fromisoformat(ended[0])
-    return Aside(due, day, ended[1], (ended[2] or "").startswith(DECEASED))
+        return Aside(_day(due))
+    return Aside(_day(due), _day(ended), scheme, (reason or "").startswith(DECEASED))
+
+
+def _day(value) -> datetime.date | None:
+    """A date column as a date (SQLite's DB-API gives ISO text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value

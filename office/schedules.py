@@ -5,15 +5,19 @@ got it and I didn't" has an answer.
 from __future__ import annotations
 
 import datetime
+import time
 
 from peewee import AutoField, CharField, DateField, DateTimeField, ForeignKeyField
 
-from database import BaseModel
+from database import BaseModel, db
 from errors import RuleError
 from formats import month_range, today, utcnow
 from models import Scheme
 
 SHOWN = 2  # periods the check shows: the current one and the next
+# What the check says about a scheme is the same for every resident all day: each worker keeps
+# it this long (a change saved through another worker shows within it; through this one at once).
+FACTS_SECONDS = 60
 
 
 class SchemePeriod(BaseModel):
@@ -60,17 +64,41 @@ def add_period(kode: str, nama: str, mulai: datetime.date | None,
         raise RuleError("Isi tanggal selesai, misalnya 31-12-2026.", "selesai")
     if selesai < mulai:
         raise RuleError("Tanggal selesai tidak boleh sebelum tanggal mulai.", "selesai")
+    forget_facts()
     return SchemePeriod.create(scheme=kode, nama=nama, mulai=mulai, selesai=selesai)
 
 
 def remove_period(kode: str, period_id: int) -> bool:
+    forget_facts()
     return SchemePeriod.delete().where(SchemePeriod.id == period_id,
                                        SchemePeriod.scheme == kode).execute() == 1
 
 
 def scheme_facts(kode: str | None) -> dict | None:
-    """What the check says about a scheme: its benefit and its coming periods."""
+    """What the check says about a scheme: its benefit and its coming periods (kept per worker
+    for FACTS_SECONDS: the check's hot path would otherwise spend two queries on them)."""
     if not kode:
         return None
+    key, now, kept = (kode, today()), time.monotonic(), _kept()
+    found = kept.get(key)
+    if found is not None and now < found[0]:
+        return found[1]
     manfaat = Scheme.select(Scheme.manfaat).where(Scheme.kode == kode).scalar()
-    return {"manfaat": manfaat or "", "jadwal": [p.label for p in upcoming(kode)]}
+    facts = {"manfaat": manfaat or "", "jadwal": [p.label for p in upcoming(kode)]}
+    kept[key] = (now + FACTS_SECONDS, facts)
+    return facts
+
+
+def forget_facts() -> None:
+    """After a scheme or its periods changed: this worker answers with the new facts at once."""
+    _kept().clear()
+
+
+def _kept() -> dict:
+    """The facts this worker keeps, held by the database they were read from (so an app, or a
+    test, with another database never sees them)."""
+    store = db.obj
+    kept = getattr(store, "scheme_facts", None)
+    if kept is None:
+        kept = store.scheme_facts = {}
+    return kept

@@ -12,6 +12,7 @@ import models
 from formats import whole_number
 from models import Scheme
 from office.accounts import OfficeError
+from office.schedules import forget_facts
 
 SCHEME_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,19}")
 
@@ -56,6 +57,7 @@ def update_scheme(kode: str, nama: str, manfaat: str, desil_maks: str | None = N
                               "desil_maks")
         changes["desil_maks"] = whole_number(limit) if limit else None
     Scheme.update(**changes).where(Scheme.kode == kode).execute()
+    forget_facts()
     return Scheme.get_by_id(kode)
 
 

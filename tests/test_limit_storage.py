@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -58,3 +59,74 @@ def redis_url():
 def test_hosts_share_the_redis_counters(redis_url):
     assert _alternate(redis_url) == [True, True, True, False, False]
     assert _parallel(redis_url) == 10
+
+
+# --- the worker's tally: check answers counted in the worker, written together ---------------
+
+def _workers(uri: str, allowance: str, count: int = 2):
+    """`count` workers' RateLimits on the same storage, as gunicorn's workers have them."""
+    from flask import Flask
+
+    from web.limits import RateLimits
+
+    workers = []
+    for _ in range(count):
+        app = Flask(__name__)
+        app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri,
+                          RATELIMIT_CAKUPAN=allowance)
+        limits = RateLimits()
+        limits.init_app(app)
+        workers.append((app, limits))
+    return workers
+
+
+def _hit(worker, client: str) -> bool:
+    from web.limits import CAKUPAN, Limited
+
+    app, limits = worker
+    with app.app_context():
+        try:
+            limits.hit(CAKUPAN, client=client)
+        except Limited:
+            return False
+    return True
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_uri(request, tmp_path):
+    if request.param == "redis":
+        return request.getfixturevalue("redis_url")
+    return f"sqlite:///{tmp_path / 'limits.db'}"
+
+
+def test_a_client_bursting_across_workers_is_stopped_near_its_allowance(shared_uri):
+    """Checks are tallied in each worker, but a client nearing its allowance is counted
+    exactly: two workers let through at most a quarter of the allowance each beyond it."""
+    workers = _workers(shared_uri, "40 per minute")
+    client = f"ip:10.41.0.{uuid.uuid4().int % 250}"
+    answers = [_hit(workers[n % 2], client) for n in range(80)]
+    allowed = sum(answers)
+    assert 40 <= allowed <= 40 + 2 * 10
+    assert not any(answers[-20:]), "still answering a client far past its allowance"
+    # Another client of the same workers is not touched by it.
+    assert _hit(workers[0], f"ip:10.42.0.{uuid.uuid4().int % 250}")
+
+
+def test_tallied_hits_reach_the_shared_counters(shared_uri):
+    """A few checks per client stay in the worker for at most FLUSH_SECONDS; none is lost: the
+    other worker sees them all once they are written."""
+    from limits import parse
+
+    from web.limits import FLUSH_SECONDS
+
+    first, second = _workers(shared_uri, "1000 per minute")
+    clients = [f"ip:10.43.{n}.{uuid.uuid4().int % 250}" for n in range(5)]
+    for client in clients:
+        for _ in range(7):
+            assert _hit(first, client)
+    time.sleep(FLUSH_SECONDS * 1.5)
+    assert _hit(first, "ip:10.44.0.1")  # the next request writes what was tallied
+    item = parse("1000 per minute")
+    for client in clients:
+        used = second[1].strategy.get_window_stats(item, "RATELIMIT_CAKUPAN", client)
+        assert 1000 - used.remaining == 7, client

@@ -84,3 +84,41 @@ def test_a_signed_in_user_gets_no_store_even_on_public_pages(app, make_user):
     for path in ("/", "/statistik", "/daftar", "/akun", "/kios", "/beras/"):
         response = client.get(path)
         assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_a_check_answer_page_is_the_whole_page_as_rendered_for_it(app, monkeypatch):
+    """A check's page is the kept page shell around the answer (web/fragments._shell): it reads
+    exactly as the page rendered whole would, for every kind of answer."""
+    from web import fragments
+
+    covered = add_person(new_nik())
+    models.enrol(covered, "PKH", "test")
+    answers = {}
+    alone = add_person(new_nik(), no_kk="3510160101200777")
+    for label, nik in (("terdaftar", covered), ("belum", alone),
+                       ("tidak-valid", "12")):
+        page = app.test_client().post("/cek", data={"nik": nik}).get_data(as_text=True)
+        answers[label] = page
+    monkeypatch.setattr(fragments, "_shell", lambda template, block: (None, None))
+    for label, nik in (("terdaftar", covered), ("tidak-valid", "12")):
+        whole = app.test_client().post("/cek", data={"nik": nik}).get_data(as_text=True)
+        assert answers[label] == whole, label
+    belum = answers["belum"]
+    assert belum.count("<html") == 1 and belum.count('id="hasil-cek"') == 1
+    assert "Belum menerima bantuan" in belum and belum.rstrip().endswith("</html>")
+
+
+def test_a_saved_contact_shows_at_once_on_a_check_answer_page(app, make_user):
+    from tests.conftest import csrf_token, login
+
+    nik = add_person(new_nik())
+    app.test_client().post("/cek", data={"nik": nik})  # the worker keeps the page shell
+    admin = app.test_client()
+    make_user("kepala", "admin")
+    login(admin, "kepala")
+    response = admin.post("/admin/kantor/dinsos", data={
+        "nama": "Dinas Sosial Kabupaten Banyuwangi", "alamat": "Jl. Baru 9",
+        "telepon": "0333 555111", "csrf_token": csrf_token(admin, "/admin/kantor/dinsos")})
+    assert response.status_code == 303
+    page = app.test_client().post("/cek", data={"nik": nik}).get_data(as_text=True)
+    assert "Jl. Baru 9" in page and "0333 555111" in page

@@ -62,6 +62,7 @@ def kontak(kode: str | None = None):
 def forget_contacts() -> None:
     """After an admin saved a contact: this worker shows it at once."""
     current_app.extensions.pop("kontak", None)
+    current_app.extensions.pop("page_shells", None)  # pages kept around a check's answer
 
 
 def init_app(app) -> None:

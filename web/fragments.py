@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import jinja2_fragments
-from flask import current_app, make_response, render_template, request
+from flask import current_app, make_response, render_template, request, session
 from jinja2_fragments.flask import render_block
 
 from extensions import htmx
+from web.filters import CONTACT_SECONDS
 
 
 def wants_fragment() -> bool:
@@ -20,7 +22,8 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
     """Render the whole page, or for htmx only the named block of the same template.
 
     `plain`: the block needs nothing from the request (no current_user, no csrf_token), so it
-    is rendered without Flask's context processors — the NIK check's hot path.
+    is rendered without Flask's context processors — the NIK check's hot path — and for a
+    visitor without a session the rest of the page is the kept shell (see _shell).
     """
     if wants_fragment():
         if plain:
@@ -28,6 +31,14 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
                                                  **context)
         else:
             body = render_block(template, block, **context)
+    elif plain and not session:
+        head, tail = _shell(template, block)
+        if head is None:
+            body = render_template(template, **context)
+        else:
+            inner = jinja2_fragments.render_block(current_app.jinja_env, template, block,
+                                                  **context)
+            body = f"{head}{inner}{tail}"
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
@@ -35,6 +46,23 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
     if no_store:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _shell(template: str, block: str) -> tuple[str | None, str | None]:
+    """The page around `block` as an anonymous visitor sees it: everything but the block is
+    the same for every visitor without a session (no name, no token; the footer's contact is
+    itself kept for CONTACT_SECONDS), so each worker renders it once a while and a check's
+    page costs its block alone. (None, None) when the empty block is not found once."""
+    shells = current_app.extensions.setdefault("page_shells", {})
+    key, now = (template, block, request.script_root), time.monotonic()
+    kept = shells.get(key)
+    if kept is not None and now < kept[0]:
+        return kept[1]
+    empty = jinja2_fragments.render_block(current_app.jinja_env, template, block)
+    page = render_template(template)
+    parts = tuple(page.split(empty)) if page.count(empty) == 1 else (None, None)
+    shells[key] = (now + CONTACT_SECONDS, parts)
+    return parts
 
 
 def failed(status: int = 422) -> int:

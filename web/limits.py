@@ -22,11 +22,20 @@ Counters live in the `limits` library's storage (RATELIMIT_STORAGE_URI: a local 
 shared by the gunicorn workers by default, Redis for several hosts). The heaviest clients are
 shed first at the edge as well: nginx's per-address connection and request limits
 (deploy/nginx.conf.example) answer 429 before a flood reaches a worker.
+
+The two allowances every check spends (coverage answers and form posts) are tallied in the
+worker and written to the shared storage in one transaction at most every FLUSH_SECONDS, not one
+write per request: a shared write per check cost more than the check itself. A client's hits
+are written at once (exactly, as for every other allowance) as soon as this worker has seen a
+quarter of its allowance, so the tally only ever holds clients far from their limit: in the
+worst case a client bursting across W workers within FLUSH_SECONDS gets W quarters more before
+every worker counts it exactly. Sign-ins, reports and objections are always counted exactly.
 """
 from __future__ import annotations
 
 import ipaddress
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -67,12 +76,15 @@ class Allowance:
     area: str  # the message's key in TOO_MANY
     setting: str  # the config name of its limits, e.g. "20 per minute;300 per day"
     staff_setting: str | None = None  # a signed-in account's own, larger allowance
+    tallied: bool = False  # counted in the worker first (see the module's docstring)
 
 
-CAKUPAN = Allowance("cek", "RATELIMIT_CAKUPAN", "RATELIMIT_CAKUPAN_PETUGAS")
+FLUSH_SECONDS = 0.1  # the longest a tallied hit waits before the shared storage counts it
+TALLY_SHARE = 4  # a client is counted exactly from a quarter of its allowance on
+CAKUPAN = Allowance("cek", "RATELIMIT_CAKUPAN", "RATELIMIT_CAKUPAN_PETUGAS", tallied=True)
 LAPORAN = Allowance("lapor", "RATELIMIT_LAPORAN", "RATELIMIT_LAPORAN_PETUGAS")
 SANGGAH = Allowance("sanggah", "RATELIMIT_SANGGAH")
-KIRIM = Allowance("kirim", "RATELIMIT_KIRIM")
+KIRIM = Allowance("kirim", "RATELIMIT_KIRIM", tallied=True)
 MASUK_AKUN = Allowance("masuk", "RATELIMIT_MASUK_AKUN")
 MASUK = Allowance("masuk", "RATELIMIT_MASUK")
 CEK_MASSAL = Allowance("cek-massal", "RATELIMIT_CEK_MASSAL")  # lists per signed-in account
@@ -85,6 +97,19 @@ def client_key() -> str:
     if session.get("_user_id") and current_user.is_authenticated:
         return f"akun:{current_user.id}"
     address = request.remote_addr or "?"
+    key = _ADDRESS_KEYS.get(address)
+    if key is None:
+        if len(_ADDRESS_KEYS) >= 10_000:
+            _ADDRESS_KEYS.clear()
+        key = _ADDRESS_KEYS[address] = address_key(address)
+    return key
+
+
+_ADDRESS_KEYS: dict[str, str] = {}  # the addresses this worker saw lately, parsed once
+
+
+def address_key(address: str) -> str:
+    """`ip:a.b.c.d`, or `ip6:<the /64>` for IPv6 (an IPv4-mapped address is its IPv4)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -106,6 +131,10 @@ class RateLimits:
         self._config = {}
         self._parsed: dict[str, list] = {}
         self.failed_at: float | None = None  # when the storage last failed (this worker)
+        # key -> [hits not yet written, the shared count last seen, expiry, amount]
+        self._tally: dict[str, list] = {}
+        self._flush_at = 0.0
+        self._lock = threading.Lock()
 
     def init_app(self, app) -> None:
         self.enabled = bool(app.config["RATELIMIT_ENABLED"])
@@ -113,10 +142,12 @@ class RateLimits:
         self.strategy = FixedWindowRateLimiter(self.storage)
         self._config = app.config
         self._parsed = {}
+        self._tally.clear()
         app.register_error_handler(Limited, too_many_requests)
         app.extensions["rate_limits"] = self
 
     def reset(self) -> None:
+        self._tally.clear()
         if self.storage is not None:
             self.storage.reset()
 
@@ -177,20 +208,76 @@ class RateLimits:
         key = client or client_key()
         items = self._items(allowance, key.startswith("akun:"))
         parts = (allowance.setting, key, *extra)
-        incr_many = getattr(self.storage, "incr_many", None)
-        if count and incr_many is not None:  # every window in one write (web/ratelimit.py)
-            counts = incr_many([(item.key_for(*parts), item.get_expiry()) for item in items])
+        if count and allowance.tallied:
+            self._tally_hit(allowance, items, parts)
+            return
+        if count:  # every window in one write
+            counts = self._write([(item.key_for(*parts), item.get_expiry(), 1)
+                                  for item in items])
             for item, used in zip(items, counts, strict=True):
                 if used > item.amount:
-                    reset_at = self.strategy.get_window_stats(item, *parts).reset_time
-                    raise Limited(allowance.area, max(math.ceil(reset_at - time.time()), 1))
+                    self._limited(allowance, item, parts)
             return
+        if allowance.tallied:
+            self.flush()  # what this worker tallied counts too
         for item in items:
             allowed = (self.strategy.hit(item, *parts) if count
                        else self.strategy.test(item, *parts))
             if not allowed:
-                reset_at = self.strategy.get_window_stats(item, *parts).reset_time
-                raise Limited(allowance.area, max(math.ceil(reset_at - time.time()), 1))
+                self._limited(allowance, item, parts)
+
+    def _limited(self, allowance: Allowance, item, parts) -> None:
+        reset_at = self.strategy.get_window_stats(item, *parts).reset_time
+        raise Limited(allowance.area, max(math.ceil(reset_at - time.time()), 1))
+
+    def _write(self, entries: list[tuple[str, int, int]]) -> list[int]:
+        """Add (key, expiry, hits) to the shared counters; their new values. One write
+        transaction where the storage offers it (web/ratelimit.py)."""
+        incr_many = getattr(self.storage, "incr_many", None)
+        if incr_many is not None:
+            return incr_many(entries)
+        return [self.storage.incr(key, expiry, amount=hits) for key, expiry, hits in entries]
+
+    def _tally_hit(self, allowance: Allowance, items, parts) -> None:
+        """Count a hit in this worker; write the tally when it is due or when this client
+        nears a quarter of its allowance, and refuse a client the shared count says is over."""
+        exact = False
+        with self._lock:
+            for item in items:
+                key = item.key_for(*parts)
+                entry = self._tally.get(key)
+                if entry is None:
+                    entry = self._tally[key] = [0, 0, item.get_expiry(), item.amount]
+                entry[0] += 1
+                exact = exact or (entry[0] + entry[1]) * TALLY_SHARE > item.amount
+        if not exact and time.monotonic() < self._flush_at:
+            return
+        self.flush()
+        for item in items:
+            entry = self._tally.get(item.key_for(*parts))
+            if entry is not None and entry[1] > item.amount:
+                self._limited(allowance, item, parts)
+
+    def flush(self) -> None:
+        """Write this worker's tallied hits to the shared storage (one transaction), and
+        forget the clients that are still far from their allowance."""
+        with self._lock:
+            self._flush_at = time.monotonic() + FLUSH_SECONDS
+            pending = [(key, entry[2], entry[0]) for key, entry in self._tally.items()
+                       if entry[0]]
+            if not pending:
+                return
+            try:
+                counts = self._write(pending)
+            except Exception:
+                self._tally.clear()  # these hits are lost with the storage; never counted twice
+                raise
+            for (key, _expiry, _hits), used in zip(pending, counts, strict=True):
+                entry = self._tally[key]
+                entry[0], entry[1] = 0, used
+            for key in [key for key, entry in self._tally.items()
+                        if not entry[0] and entry[1] * TALLY_SHARE <= entry[3]]:
+                del self._tally[key]
 
 
 def too_many_requests(exc: Limited):

@@ -78,11 +78,11 @@ class SQLiteStorage(Storage):
         return conn
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        return self.incr_many([(key, expiry)], amount)[0]
+        return self.incr_many([(key, expiry, amount)])[0]
 
-    def incr_many(self, entries: list[tuple[str, int]], amount: int = 1) -> list[int]:
-        """Count `amount` on several (key, expiry) counters in one write transaction: a check's
-        minute, hour and day windows cost one commit, not three."""
+    def incr_many(self, entries: list[tuple[str, int, int]]) -> list[int]:
+        """Add to several (key, expiry, amount) counters in one write transaction: a check's
+        minute, hour and day windows, or a worker's tally of many clients, cost one commit."""
         now = time.time()
         conn = self._conn()
         self._calls += 1
@@ -92,7 +92,7 @@ class SQLiteStorage(Storage):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 counts = [conn.execute(_INCR, (key, amount, now, expiry)).fetchone()[0]
-                          for key, expiry in entries]
+                          for key, expiry, amount in entries]
                 if sweep:
                     conn.execute("DELETE FROM rate_limit WHERE expires_at <= ?", (now,))
             except BaseException:

@@ -127,11 +127,11 @@ def _expire_idle_sessions() -> None:
 
 def _refuse_nul_bytes():
     """No browser sends a NUL byte; PostgreSQL cannot store one. Refuse it at the door, for
-    every form field, query parameter and path segment of every route (a 400, never a 500)."""
-    values = [*request.args.values(), *(request.view_args or {}).values()]
-    # Not multipart: an upload view raises the size limit before it reads its form.
-    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-        values += [*request.form.keys(), *request.form.values()]
+    every query parameter and path segment of every route (a 400, never a 500); form fields,
+    whatever their encoding, are refused as they are parsed (web/request.py)."""
+    values = [*(request.view_args or {}).values()]
+    if request.environ.get("QUERY_STRING"):
+        values += [*request.args.keys(), *request.args.values()]
     if any("\x00" in value for value in values if isinstance(value, str)):
         abort(400)
 
