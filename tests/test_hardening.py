@@ -239,6 +239,34 @@ def test_out_of_scope_family_members_are_masked(client, make_user):
     assert far in other.get(f"/verifikasi/{report.kode_display}").get_data(as_text=True)
 
 
+def test_out_of_scope_members_nik_is_masked_in_the_rules_text(client, make_user):
+    """The family rule still explains itself to a scoped reviewer, without the NIK of a member
+    who lives in another kecamatan: neither in the standing nor in the scheme list."""
+    import models
+    from tests.conftest import add_person
+    from tests.test_review import OTHER_DESA, submit
+
+    card = "3510010101200019"
+    far = add_person(no_kk=card, nama="ANGGOTA JAUH", desa=OTHER_DESA)
+    models.enrol(far, "DISABILITAS-BWI", sumber="uji")
+    report = submit(no_kk=card)
+    make_user("verif-kec", "verifikator", kantor="35.10.16")
+    login(client, "verif-kec")
+    page = client.get(f"/verifikasi/{report.kode_display}").get_data(as_text=True)
+    assert far not in page
+    assert f"NIK {far[:6]}********** (di luar wilayah Anda)) sudah menerima DISABILITAS-BWI" \
+        in page
+    assert page.count("(di luar wilayah Anda)") >= 2  # the standing and each family scheme's why
+    # A family scheme held by a member elsewhere covers the reported NIK: masked the same way.
+    card = "3510010101200029"
+    holder = add_person(no_kk=card, nama="PENERIMA JAUH", desa=OTHER_DESA)
+    report = submit(no_kk=card)
+    models.enrol(holder, "PKH", sumber="uji")  # enrolled while the report waits
+    page = client.get(f"/verifikasi/{report.kode_display}").get_data(as_text=True)
+    assert holder not in page
+    assert f"lewat NIK {holder[:6]}********** (di luar wilayah Anda)" in page
+
+
 def test_rice_returns_scoped_to_the_reviewers_kecamatan(client, make_user):
     from rice import distribution
     from rice.models import Family

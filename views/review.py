@@ -22,7 +22,7 @@ from models import Person, Region, Report, Reporter, ReportEvent, Scheme, User
 from nik import NikError, clean, parse_nik, parse_no_kk
 from office.desil import desil_of, verdicts
 from sms.models import OutboundMessage
-from vocabulary import mid_sentence
+from vocabulary import QUEUE_STAGES, mid_sentence
 from web import desk
 from web.fragments import page_or_fragment
 from web.gates import gate
@@ -34,8 +34,6 @@ bp.context_processor(desk.helpers)
 PAGE_SIZE = 50
 LEVEL_ORDER = {"kabupaten": 0, "provinsi": 1, "pusat": 2}
 
-STAGES = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, menunggu penyaluran",
-          "sanggahan": "Sanggahan terhadap penerima"}
 LEVEL_ORDER = {"kabupaten": 0, "provinsi": 1, "pusat": 2}
 # Schemes whose target group the NIK can contradict: code -> (who it is for, test on the NIK).
 SCHEME_FIT = {
@@ -63,7 +61,7 @@ def queue():
     scope = desk.reviewer_scope()
     kecamatan = scope or _kecamatan_arg(request.args.get("kecamatan"))
     stage = request.args.get("tahap") or request.args.get("status")
-    stage = stage if stage in STAGES else None
+    stage = stage if stage in QUEUE_STAGES else None
     today = models.today()  # read on every request: deadlines move with the calendar
     query = Report.open_queue(kecamatan, None if stage == "sanggahan" else stage)
     # Counted inside the covering queue index (two range counts beat one SUM(CASE ...)).
@@ -181,7 +179,8 @@ def _case_context(report: Report, **extra) -> dict:
     schemes = _schemes() if report.status == "menunggu-penilaian" else []
     # The card a decision would weigh (casework.decide_eligible): the register's, else the
     # reporter's; the one standing both this page and models.enrol read.
-    found = standing(report.nik, (person.no_kk if person else None) or report.no_kk)
+    found = desk.scoped_standing(
+        standing(report.nik, (person.no_kk if person else None) or report.no_kk))
     decider = User.get_or_none(User.id == report.diputus_oleh_id) if report.diputus_oleh_id \
         else None
     deliverer = User.get_or_none(User.id == report.disalurkan_oleh_id) \

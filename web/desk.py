@@ -13,17 +13,16 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
+from covering import Standing
 from errors import RuleError
 from formats import mask_name, parse_date
 from models import Enrolment, Person, Region, Scheme, User
-from vocabulary import STATUSES
+from vocabulary import QUEUE_STAGES, STATUSES
 from web.filters import tanggal
 from web.fragments import failed, wants_fragment
 
 REVIEWER_ROLES = ("verifikator", "admin")
 FOR_REVIEWERS = "Halaman ini hanya untuk tim verifikasi."
-STAGES = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, menunggu penyaluran",
-          "sanggahan": "Sanggahan terhadap penerima"}
 
 
 class FormProblem(RuleError):
@@ -57,7 +56,7 @@ def days_left_words(days: int | None) -> str:
 
 def helpers() -> dict:
     """What the desk's templates use, as a blueprint context processor."""
-    return {"tanggal": format_date, "sisa_hari": days_left_words, "STAGES": STAGES,
+    return {"tanggal": format_date, "sisa_hari": days_left_words, "STAGES": QUEUE_STAGES,
             "STATUSES": STATUSES}
 
 
@@ -89,6 +88,27 @@ def family(no_kk: str, limit: int = 30) -> list:
         f"{mask_name(row.nama)} (di luar wilayah Anda: Kec. "
         f"{names.get(row.desa[:8], row.desa[:8])})")) if row in outside else row
             for row in rows]
+
+
+def scoped_standing(found: Standing) -> Standing:
+    """A NIK's standing as the reviewer may read it: for one scoped to a kecamatan, the NIK of
+    a family member living in another one (whose enrolment covers or constrains this one) is
+    masked, as in `family`. Only what the page shows: the decision weighs the real standing."""
+    scope = reviewer_scope()
+    member = found.member[0] if found.member else None
+    niks = [nik for nik in (found.coverage.via_nik, member) if nik]
+    if not scope or not niks:
+        return found
+    homes = dict(Person.select(Person.nik, Person.desa).where(Person.nik.in_(niks)).tuples())
+
+    def shown(nik):
+        if not nik or homes.get(nik, "").startswith(scope + "."):
+            return nik
+        return f"{nik[:6]}{'*' * 10} (di luar wilayah Anda)"
+
+    return found._replace(
+        coverage=found.coverage._replace(via_nik=shown(found.coverage.via_nik)),
+        member=(shown(member), found.member[1]) if found.member else None)
 
 
 def typed_day(raw: str | None, message: str, field: str = "tanggal"):
