@@ -22,6 +22,13 @@ STATUSES = {
 }
 OPEN_STATUSES = ("menunggu-penilaian", "layak")
 CLOSED_STATUSES = ("ditolak-otomatis", "tidak-layak", "tersalurkan")
+# The review queue's filter: its open statuses by their labels, and the objections.
+QUEUE_STAGES = {**{s: STATUSES[s] for s in OPEN_STATUSES},
+                "sanggahan": "Sanggahan terhadap penerima"}
+# A `layak` case against the seven-day rule (office/stats.Delivery's counts).
+DELIVERY_LABELS = {"on_time": "Tepat waktu", "late": "Disalurkan terlambat",
+                   "overdue": "Terlambat, belum disalurkan",
+                   "waiting": "Belum disalurkan, masih sempat"}
 CATEGORIES = {
     "kehilangan-penghasilan": "Kehilangan penghasilan",
     "lansia-sebatang-kara": "Lansia hidup sebatang kara",

@@ -5,7 +5,7 @@ schemes), and nothing personal leaves here. With 2,000,000 people and ~230,000 a
 the recipients query takes ~0.3 s on SQLite, so a snapshot is kept per process for a short while
 (`max_age`): the public page cannot be used to keep the database busy.
 
-Also the geometry of the bar charts, which the templates draw as inline SVG.
+Also the bar charts, which the templates draw as tables (the chart and its numbers in one).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import models
 from formats import long_date, moment, number, percent  # noqa: F401  (callers)
 from models import Region, Scheme
+from vocabulary import DELIVERY_LABELS, LEVELS, STATUSES
 
 LEVEL_ORDER = ("pusat", "provinsi", "kabupaten")
-LEVEL_COLOURS = {"pusat": "#0b4ea2", "provinsi": "#b56a00", "kabupaten": "#0b6e4f"}
 STATUS_ORDER = ("menunggu-penilaian", "layak", "tersalurkan", "tidak-layak", "ditolak-otomatis")
 
 
@@ -190,86 +190,84 @@ def snapshot(max_age: float = 60) -> Snapshot:
 
 
 # --- Bar charts --------------------------------------------------------------------------------
+# A chart is a table: each row has its label, its numbers and a bar, a line of coloured blocks
+# whose widths are classes of the stylesheet (tens `t1`…`t10` plus units `u1`…`u9` of percent:
+# the CSP allows no style attribute). Labels are text at the page's size on any screen; screen
+# readers and lynx read the numbers; nothing is drawn that the table does not also say.
+
+WIDTH_STEP = 1  # percent
+# Colours, by classes of the stylesheet (bi biru, ji jingga, hi hijau, me merah, ab abu; each
+# at least 3:1 against white).
+LEVEL_COLOURS = {"pusat": "bi", "provinsi": "ji", "kabupaten": "hi"}
+DELIVERY = (("on_time", "hi"), ("late", "ji"), ("overdue", "me"), ("waiting", "bi"))
+
 
 @dataclass
-class Bar:
+class Row:
     label: str
-    value: int
-    y: int
-    segments: list  # (colour, x, width)
-    end: float = 0  # where the bar ends: the value is written just after it
+    values: list[int]  # one per series of the chart
+    bar: list[tuple[str, int]]  # (colour, width in percent of the widest row) per value > 0
 
-
-def stacked_bars(rows: list[tuple[str, list[tuple[str, int]]]], *, left: int, width: int,
-                 row_height: int = 18) -> list[Bar]:
-    """Horizontal bars: rows of (label, [(colour, value), ...]) scaled to the largest total."""
-    largest = max((sum(v for _, v in parts) for _, parts in rows), default=0) or 1
-    bars = []
-    for i, (label, parts) in enumerate(rows):
-        x, segments = float(left), []
-        for colour, value in parts:
-            w = width * value / largest
-            if value:
-                segments.append((colour, round(x, 1), max(round(w, 1), 0.5)))
-            x += w
-        bars.append(Bar(label, sum(v for _, v in parts), i * row_height, segments,
-                        round(x, 1)))
-    return bars
-
-
-def paths_by_colour(bars: list[Bar], bar_height: int = 14) -> dict[str, str]:
-    """One SVG path per colour with every bar of that colour: a few bytes per bar."""
-    paths: dict[str, list[str]] = {}
-    for bar in bars:
-        for colour, x, w in bar.segments:
-            paths.setdefault(colour, []).append(
-                f"M{_n(x)} {bar.y + 2}h{_n(w)}v{bar_height}h-{_n(w)}z")
-    return {colour: "".join(parts) for colour, parts in paths.items()}
-
-
-def _n(value: float) -> str:
-    return f"{value:g}"
+    @property
+    def total(self) -> int:
+        return sum(self.values)
 
 
 @dataclass
 class Chart:
     title: str
-    bars: list[Bar]
-    paths: dict[str, str]
-    height: int
-    legend: list[tuple[str, str]]  # (colour, label)
+    heading: str  # what a row is: "Kecamatan", "Status"
+    series: list[tuple[str, str]]  # (colour, label); one series: each row has its own colour
+    rows: list[Row]
 
 
-def chart(title: str, rows, legend=(), *, left: int = 160, width: int = 400,
-          row_height: int = 18) -> Chart:
-    bars = stacked_bars(rows, left=left, width=width, row_height=row_height)
-    return Chart(title, bars, paths_by_colour(bars, row_height - 4),
-                 len(bars) * row_height + 4, list(legend))
+def bar_widths(parts: list[tuple[str, int]], largest: int,
+               step: int = WIDTH_STEP) -> list[tuple[str, int]]:
+    """The blocks of one stacked bar, in percent of `largest`, multiples of `step`. Each block
+    ends where the running total ends, rounded, so a bar's blocks add up to its own rounded
+    length and the widest bar to 100 exactly. A value too small for one step is drawn one step
+    wide, taken from the bar's widest block; a zero draws nothing."""
+    blocks, drawn, running = [], 0, 0
+    for colour, value in parts:
+        running += value
+        end = round(running * 100 / (largest * step)) * step if largest else 0
+        if value:
+            blocks.append([colour, end - drawn])
+        drawn = end
+    for block in blocks:
+        if block[1] == 0:
+            block[1] = step
+            widest = max(blocks, key=lambda b: b[1])
+            if widest[1] > step:
+                widest[1] -= step
+    return [(colour, width) for colour, width in blocks]
+
+
+def chart(title: str, heading: str, series, rows) -> Chart:
+    """`rows`: (label, [(colour, value), ...]), every row the same series in the same order;
+    bars scaled to the largest row total."""
+    largest = max((sum(v for _, v in parts) for _, parts in rows), default=0)
+    return Chart(title, heading, list(series),
+                 [Row(label, [v for _, v in parts], bar_widths(parts, largest))
+                  for label, parts in rows])
 
 
 def charts(snap: Snapshot) -> dict[str, Chart]:
     """The pictures of a snapshot: recipients per kecamatan by level, reports by status,
     delivery against the seven-day rule."""
-    levels = [(LEVEL_COLOURS[level], models.LEVELS[level]) for level in LEVEL_ORDER]
-    areas = sorted(snap.areas, key=lambda a: -a.total)
-    status_colour = "#555"
+    areas = sorted(snap.areas, key=lambda a: (-a.total, a.nama))
     d = snap.delivery
     return {
         "kecamatan": chart(
-            "Penerima bantuan per kecamatan, menurut tingkat",
+            "Penerima bantuan per kecamatan, menurut tingkat", "Kecamatan",
+            [(LEVEL_COLOURS[lv], LEVELS[lv]) for lv in LEVEL_ORDER],
             [(a.nama, [(LEVEL_COLOURS[lv], a.by_level.get(lv, 0)) for lv in LEVEL_ORDER])
-             for a in areas], levels),
+             for a in areas]),
         "status": chart(
-            "Laporan warga menurut status",
-            [(SHORT_STATUS[s], [(status_colour, n)]) for s, n in snap.statuses.items()]),
+            "Laporan warga menurut status", "Status", [("", "Laporan")],
+            [(STATUSES[s], [("ab", n)]) for s, n in snap.statuses.items()]),
         "salur": chart(
-            "Kasus layak menurut penyaluran",
-            [("Tepat waktu", [("#0b6e4f", d.on_time)]), ("Terlambat", [("#b56a00", d.late)]),
-             ("Belum, lewat tenggat", [("#b3261e", d.overdue)]),
-             ("Belum, masih sempat", [("#0b4ea2", d.waiting)])]),
+            "Kasus layak menurut penyaluran", "Penyaluran", [("", "Kasus")],
+            [(DELIVERY_LABELS[key], [(colour, getattr(d, key))])
+             for key, colour in DELIVERY]),
     }
-
-
-SHORT_STATUS = {"menunggu-penilaian": "Menunggu penilaian", "layak": "Layak, belum disalurkan",
-                "tersalurkan": "Sudah disalurkan", "tidak-layak": "Tidak layak",
-                "ditolak-otomatis": "Ditolak otomatis"}

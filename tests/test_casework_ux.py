@@ -362,3 +362,31 @@ def test_lynx_shows_neither_report_option_as_chosen(client):
     assert response.status_code == 200
     assert "Pilih apakah Anda melaporkan diri sendiri atau orang lain." in response.get_data(
         as_text=True)
+
+
+def test_one_label_per_status_on_every_page(client, reviewer, app):
+    """A status reads the same on the resident's tracking page, the reviewer's queue and the
+    statistics: vocabulary.STATUSES, the one source."""
+    import datetime
+
+    from cases import casework
+    from tests.test_admin_stats import charts
+
+    app.config["STATS_PUBLIC_MAX_AGE"] = 0
+    waiting = submit(nik=new_nik())
+    eligible = casework.decide_eligible(
+        submit(nik=new_nik(birth=datetime.date(1950, 1, 1)), kategori="lansia-sebatang-kara"),
+        "RANTANG-KASIH", reviewer)
+    anonymous = app.test_client()
+    queue = client.get("/verifikasi").get_data(as_text=True)
+    drawn = {label for label, _, _ in charts(anonymous.get("/statistik").get_data(
+        as_text=True))["g-status"]}
+    for report in (waiting, eligible):
+        label = models.STATUSES[report.status]
+        tracking = anonymous.get(f"/laporan/{report.kode}").get_data(as_text=True)
+        assert f"<h2>{label}</h2>" in tracking
+        row = re.search(rf'<tr data-kode="{report.kode}".*?</tr>', queue, re.S).group(0)
+        assert f'<span class="lencana">{label}</span>' in row
+        assert f'<option value="{report.status}">{label}</option>' in queue  # the filter
+        assert label in drawn
+    assert drawn == set(models.STATUSES.values())

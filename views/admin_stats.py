@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, make_response, render_template
 
 import models
 from office import stats
+from vocabulary import DELIVERY_LABELS
 from web.fragments import cacheable
 from web.gates import admin_blueprint
 
@@ -17,7 +18,7 @@ public_bp = Blueprint("statistik", __name__)
 def _context(max_age: float) -> dict:
     snap = stats.snapshot(max_age)
     return {"s": snap, "charts": stats.charts(snap), "LEVELS": models.LEVELS,
-            "STATUSES": models.STATUSES}
+            "DELIVERY_LABELS": DELIVERY_LABELS}
 
 
 @bp.get("/statistik")
