@@ -253,6 +253,8 @@ def import_handovers(programme_id, path, skip_invalid, sheet):
                                                 sheet=sheet, progress=print_progress())
         except UnicodeDecodeError:
             raise click.ClickException(NOT_UTF8) from None
+        audit.record(audit.SYSTEM, "impor.beras", handovers.handover_summary(
+            programme, path, result))
     _report_problems(result)
     click.echo(f"Impor selesai: {number(result.rows)} baris. Penyerahan baru: "
                f"{number(result.added)} ({format_kg(result.added * programme.gram_per_tahap)})"

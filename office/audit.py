@@ -29,6 +29,7 @@ ACTIONS = {
     "skema.lanjut": "Skema dibuka lagi untuk peserta baru",
     "kepesertaan.akhiri": "Kepesertaan diakhiri",
     "impor": "Daftar penerima diimpor",
+    "impor.beras": "Penyerahan beras diimpor",
     "ekspor": "Data pribadi diekspor",
     "loket.cari": "Keluarga dicari di loket beras",
     "cek.massal": "Daftar NIK dicek massal",

@@ -235,6 +235,10 @@ def test_end_closes_the_enrolment_with_the_reason_and_keeps_history(client, revi
     assert "B**I S*****O" not in public.get(f"/daftar/{DESA}").get_data(as_text=True)
     events = [e.status for e in closed.events.order_by(objections.ObjectionEvent.id)]
     assert events == ["diterima", "menunggu-penilaian", "diakhiri"]
+    from office.audit import AuditEntry  # the ended enrolment is in the audit log, no NIK
+    entry = AuditEntry.get(AuditEntry.action == "kepesertaan.akhiri")
+    assert entry.actor == reviewer.username and found.kode in entry.subject
+    assert "PKH: meninggal" in entry.subject and enrolment.nik not in entry.subject
 
 
 @pytest.mark.parametrize("data, message, status", [

@@ -153,6 +153,14 @@ def test_command_line_import(runner, tmp_path):
     assert result.exit_code == 1
     assert "Baris 2: Batch B1 tidak dikenal untuk tahap 2" in result.output
     assert "Tidak ada data yang disimpan" in result.output
+    from office.audit import AuditEntry  # both runs are in the audit log, by the server
+    entries = [(e.actor, e.subject) for e in AuditEntry.select().where(
+        AuditEntry.action == "impor.beras").order_by(AuditEntry.id)]
+    assert entries == [
+        ("sistem", f"program {programme.id}, baik.csv: 3 baris, disimpan, 3 penyerahan baru, "
+                   "0 masalah"),
+        ("sistem", f"program {programme.id}, buruk.csv: 1 baris, tidak disimpan, 0 penyerahan "
+                   "baru, 1 masalah")]
     result = runner.invoke(args=["import-handovers", "999", str(good)])
     assert result.exit_code != 0 and "tidak ada" in result.output
 

@@ -265,6 +265,10 @@ def test_a_spreadsheet_upload_on_the_rice_import_page(client, make_user, tmp_pat
                        content_type="multipart/form-data").get_data(as_text=True)
     assert 'data-baru="2"' in html
     assert Handover.select().count() == 2
+    from office.audit import AuditEntry  # an import is in the audit log, without the cards
+    entry = AuditEntry.get(AuditEntry.action == "impor.beras")
+    assert f"program {programme.id}, gudang.ods: 2 baris, disimpan, 2 penyerahan baru" \
+        in entry.subject and not any(card in entry.subject for card in cards)
     data["berkas"] = (io.BytesIO(b"%PDF-1.4"), "surat.pdf")
     data["csrf_token"] = csrf_token(client, f"/beras/{programme.id}/impor")
     refused = client.post(f"/beras/{programme.id}/impor", data=data,

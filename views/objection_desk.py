@@ -12,10 +12,12 @@ import models
 from cases import objections
 from cases.objections import Objection, ObjectionEvent, Objector
 from models import Enrolment, Person, Scheme, User
+from office import audit
 from sms.models import OutboundMessage
 from web import desk
 from web.fragments import page_or_fragment
 from web.gates import gate
+from web.security import audit_subject
 
 bp = Blueprint("objection_desk", __name__)
 gate(bp, *desk.REVIEWER_ROLES, message=desk.FOR_REVIEWERS)
@@ -83,6 +85,10 @@ def decide(kode):
             day = desk.typed_day(form.get("tanggal"), "Tanggal berakhir tidak dapat dibaca. "
                                                  "Tulis seperti 17-05-2020.")
             updated = objections.end(objection, desk.me(), form.get("alasan", ""), day, catatan)
+            enrolment = objection.enrolment
+            audit.record(desk.me(), "kepesertaan.akhiri", audit_subject(
+                "NIK", enrolment.nik, f"{enrolment.skema_kode}: {updated.alasan_berakhir}, "
+                f"putusan sanggahan {objection.kode}"))
             return updated, (f"Putusan tersimpan: kepesertaan diakhiri per "
                              f"{desk.format_date(updated.tanggal_berakhir)}. NIK ini boleh "
                              "didaftarkan lagi bila memenuhi syarat.")

@@ -26,7 +26,9 @@ from extensions import csrf
 from formats import number, parse_date, today, whole_number
 from imports.readers import ACCEPT, EXTENSIONS
 from models import Person, Scheme
+from office import audit
 from rice import distribution, handovers
+from rice.handovers import handover_summary
 from rice import progress as rice_progress
 from rice.chart import daily_chart
 from rice.models import (
@@ -275,6 +277,8 @@ def upload(programme_id):
                         programme, saved.name, skip_invalid=bool(request.form.get("lewati")),
                         sumber=f"impor:{os.path.basename(file.filename)}"[:200],
                         petugas_id=current_user.id, sheet=request.form.get("lembar"))
+                    audit.record(current_user._get_current_object(), "impor.beras",
+                                 handover_summary(programme, file.filename, result))
                 except UnicodeDecodeError:
                     error = ("Berkas ini bukan CSV teks (UTF-8). Simpan ulang sebagai CSV "
                              "UTF-8, atau unggah spreadsheet-nya langsung.")
