@@ -47,6 +47,8 @@ Progress = Callable[[str, int, int], "bool | None"]
 class HandoverImportResult(FileResult):
     added: int = 0
     already: int = 0  # rows imported before (same date, batch and point): nothing to do
+    header: tuple = ()  # the file's header row, as written
+    needs_mapping: bool = False  # required columns not recognised: map them in the browser
 
 
 def import_handovers(programme: Programme, source, *, skip_invalid: bool = False,
@@ -184,8 +186,11 @@ class _Checker:
 def _read(programme: Programme, reader, result, report) -> list[str] | None:
     """Check every row in file order; the compact rows, or None for a bad header."""
     found = Columns("beras", reader.header)
-    problem = found.problem(" (titik dan nik boleh ada)")
+    problem = found.problem(" (titik dan nik boleh ada), atau petakan kolomnya sekali di "
+                            "halaman Impor program beras: pemetaan itu dipakai lagi untuk "
+                            "berkas berjudul sama")
     if problem:
+        result.header, result.needs_mapping = tuple(reader.header), True
         result.problems.append(Problem(reader.header_line, problem))
         return None
     columns = [found.index.get(f) for f in FIELDS]

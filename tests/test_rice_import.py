@@ -138,7 +138,10 @@ def test_header_must_name_the_columns(app):
     assert problems(result) == [(1, "Kolom Kode batch tidak ditemukan di baris judul. Judul "
                                     "yang tidak dikenali: nomor. Tulis judul kolom "
                                     "seperti NO KK, TAHAP, TANGGAL, BATCH, TITIK, NIK (titik "
-                                    "dan nik boleh ada).")]
+                                    "dan nik boleh ada), atau petakan kolomnya sekali di "
+                                    "halaman Impor program beras: pemetaan itu dipakai lagi "
+                                    "untuk berkas berjudul sama.")]
+    assert result.needs_mapping and result.header == ("kk", "tahap", "tanggal", "nomor")
 
 
 def test_command_line_import(runner, tmp_path):

@@ -274,3 +274,31 @@ def test_a_spreadsheet_upload_on_the_rice_import_page(client, make_user, tmp_pat
     refused = client.post(f"/beras/{programme.id}/impor", data=data,
                           content_type="multipart/form-data").get_data(as_text=True)
     assert "Berkas harus CSV (.csv) atau spreadsheet" in refused
+
+
+def test_unrecognised_columns_are_mapped_once_on_the_rice_import_page(client, make_user):
+    """A hand-over file whose headers are not recognised: the page offers a small form (no
+    JavaScript) to say what each column holds; once saved, the same file, and every later one
+    with the same headers, imports."""
+    cards = make_families(2)
+    sign_in(client, make_user, "admin")
+    programme = make_programme()
+    batch = passed_batch(programme, 1)
+    text = "Nomor Kartu;Ke;Hari;Karung\n" + "".join(
+        f"{kk};1;{TODAY};{batch.kode}\n" for kk in cards)
+    page = upload(client, programme, text)
+    assert 'id="petakan"' in page and 'data-baru="0"' in page
+    assert '<option value="">Abaikan</option>' in page and 'name="judul-3" type="hidden"' in page
+    form = {"csrf_token": csrf_token(client, f"/beras/{programme.id}/impor"), "jumlah": "4",
+            **{f"judul-{i}": title for i, title in enumerate(
+                ["Nomor Kartu", "Ke", "Hari", "Karung"])}}
+    incomplete = client.post(f"/beras/{programme.id}/impor/kolom",
+                             data={**form, "kolom-0": "no_kk", "kolom-1": "tahap"})
+    assert incomplete.status_code == 422
+    assert "tidak ditemukan di baris judul" in incomplete.get_data(as_text=True)
+    saved = client.post(f"/beras/{programme.id}/impor/kolom", data={
+        **form, "kolom-0": "no_kk", "kolom-1": "tahap", "kolom-2": "tanggal",
+        "kolom-3": "batch"})
+    assert saved.status_code == 200 and 'id="pemetaan-tersimpan"' in saved.get_data(as_text=True)
+    assert 'data-baru="2"' in upload(client, programme, text)
+    assert Handover.select().count() == 2

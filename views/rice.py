@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +25,7 @@ from wtforms import ValidationError
 
 from extensions import csrf
 from formats import number, parse_date, today, whole_number
+from imports import headers
 from imports.readers import ACCEPT, EXTENSIONS
 from models import Person, Scheme
 from office import audit
@@ -46,7 +48,7 @@ from rice.models import (
     format_kg,
 )
 from web.desk import format_date, reviewer_scope
-from web.fragments import page_or_fragment
+from web.fragments import failed, page_or_fragment
 from web.gates import roles
 
 bp = Blueprint("rice", __name__, url_prefix="/beras")
@@ -54,6 +56,7 @@ bp = Blueprint("rice", __name__, url_prefix="/beras")
 STAFF = ("petugas", "verifikator", "admin")
 UPLOAD_LIMIT = 256 * 1024 * 1024  # a CSV of 2,000,000 hand-overs is about 90 MB
 SHOWN_PROBLEMS = 200
+MAPPING_KIND, MAX_COLUMNS = "beras", 200  # imports/headers.py: the kind of list, its width
 
 
 
@@ -282,6 +285,41 @@ def upload(programme_id):
                 except UnicodeDecodeError:
                     error = ("Berkas ini bukan CSV teks (UTF-8). Simpan ulang sebagai CSV "
                              "UTF-8, atau unggah spreadsheet-nya langsung.")
-    return render_template("rice/import.html", programme=programme, result=result,
-                           error=error, shown=SHOWN_PROBLEMS, accept=ACCEPT)
+    mapping = _mapping(result.header) if result is not None and result.needs_mapping else None
+    return _import_page(programme, result=result, error=error, mapping=mapping)
+
+
+def _import_page(programme, status: int = 200, **context):
+    return make_response(render_template("rice/import.html", programme=programme,
+                                         shown=SHOWN_PROBLEMS, accept=ACCEPT, **context), status)
+
+
+def _mapping(header, chosen=None) -> dict:
+    """The column-mapping form of a file whose headers were not recognised (imports/headers)."""
+    found = headers.Columns(MAPPING_KIND, list(header))
+    if chosen is None:
+        chosen = [""] * len(header)
+        for name, i in found.index.items():
+            chosen[i] = name
+    return {"columns": list(zip(header, chosen, strict=True)),
+            "fields": headers.FIELDS[MAPPING_KIND], "labels": headers.LABELS}
+
+
+@bp.post("/<int:programme_id>/impor/kolom")
+@roles("admin")
+def save_column_mapping(programme_id):
+    """Remember an admin's mapping of a file's columns, for every later file with the same
+    headers (browser and command line); the file itself is uploaded again."""
+    programme = programme_or_404(programme_id)
+    count = whole_number(request.form.get("jumlah", ""), 1, MAX_COLUMNS)
+    if count is None:
+        return _import_page(programme, 422, error="Formulir pemetaan tidak lengkap; unggah "
+                                                  "berkasnya lagi.")
+    header = [request.form.get(f"judul-{i}", "")[:200] for i in range(count)]
+    chosen = [request.form.get(f"kolom-{i}", "") for i in range(count)]
+    problem = headers.remember(MAPPING_KIND, header, chosen, current_user.username).problem()
+    if problem:
+        return _import_page(programme, failed(), error=problem,
+                            mapping=_mapping(header, chosen))
+    return _import_page(programme, saved=True)
 
