@@ -1,9 +1,10 @@
 """The daily progress chart of a rice programme, drawn on the server as inline SVG.
 
-Geometry only: the template turns it into <rect>, <polyline> and <text> elements with SVG
-presentation attributes (fill, stroke), never style attributes, which the CSP forbids. Bars are
-the families served each day, stacked by stage; the line is the share of everything due (families
-x stages) handed over so far.
+Geometry only: the template turns it into <rect> and <polyline> elements with SVG presentation
+attributes (fill, stroke), never style attributes, which the CSP forbids; its words and numbers
+are HTML around the drawing, so they keep the page's size on a phone. Bars are the families
+served each day, stacked by stage; the line is the share of everything due (families x stages)
+handed over so far.
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 
 from formats import long_date
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 52, 44, 14, 40
+WIDTH, HEIGHT = 640, 200
+LEFT, RIGHT, TOP, BOTTOM = 2, 2, 2, 2  # room for the strokes only: the labels are HTML
 MAX_DAYS = 180  # the most recent days drawn; the table under the chart has them all
 COLOURS = ("#0b6e4f", "#0b4ea2", "#b56a00", "#6b3fa0")  # by stage, repeating
 

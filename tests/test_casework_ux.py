@@ -210,6 +210,29 @@ def test_rice_chart_is_scaled_to_the_stage_total():
     assert abs(bar["h"] - 0.007 * plot) < 0.01  # 0.7 % of a stage, not the full height
 
 
+def test_rice_chart_words_are_page_text_not_svg_text(client, make_user):
+    """Text inside the scaled SVG shrank to ~5 px on a phone: the drawing has none; its scale,
+    dates and legend are HTML at the page's size."""
+    from tests.test_rice import make_families, make_programme, passed_batch
+    from tests.test_rice_views import sign_in, upload
+
+    sign_in(client, make_user, "admin")
+    programme = make_programme()
+    batch = passed_batch(programme, 1)
+    cards = make_families(4)
+    day = models.today().isoformat()
+    assert 'data-baru="4"' in upload(client, programme, "no_kk,tahap,tanggal,batch\n" + "".join(
+        f"{kk},1,{day},{batch.kode}\n" for kk in cards))
+    html = client.get(f"/beras/{programme.id}/kemajuan").get_data(as_text=True)
+    figure = html[html.index("<figure>"):html.index("</figure>")]
+    drawing = figure[figure.index("<svg"):figure.index("</svg>")]
+    assert "<rect" in drawing and "<polyline" in drawing and "<text" not in drawing
+    when = long_date(models.today())
+    assert "Tinggi penuh = 4 keluarga" in figure and "kini 33,3%" in figure  # 4 of 4 x 3
+    assert f'<p class="sumbu"><span>{when}</span><span>{when}</span></p>' in figure
+    assert "<span>4 keluarga</span><span>100% jatah</span>" in figure and "Tahap 3." in figure
+
+
 # 11. The tracking page: the decision's due date, then the delivery's --------------------------
 
 def test_tracking_page_shows_both_deadlines(client, make_user):
