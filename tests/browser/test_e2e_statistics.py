@@ -1,6 +1,6 @@
 """Statistics in Chromium: on a 320 and a 360 px phone every chart label is at least 12 CSS px
-and nothing is wider than the screen; each bar is as long as its numbers say; the admin's
-tables fit a 1280 px screen without scrolling sideways."""
+and nothing is wider than the screen, nor is the page with text at 200 %; each bar is as long as
+its numbers say; the admin's tables fit a 1280 px screen without scrolling sideways."""
 from __future__ import annotations
 
 import pyotp
@@ -103,3 +103,17 @@ def test_admin_statistics_fit_1280_px(new_page, live_server):
         assert scroll <= client, (table, scroll, client)
     assert len(page.evaluate(BARS, "g-kec")) == 25
     screenshot(page, "41-admin-statistik-1280")
+
+
+def test_public_statistics_with_text_at_200_percent(new_page):
+    """Chromium's text size at 200 % on a 320 px screen: a table too wide for it scrolls in its
+    own box; the page itself never needs scrolling sideways."""
+    page = new_page(viewport={"width": 320, "height": 640})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.enable")
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    page.goto("/statistik")
+    size = page.evaluate("() => [getComputedStyle(document.documentElement).fontSize, "
+                         "document.documentElement.scrollWidth, "
+                         "document.documentElement.clientWidth]")
+    assert size[0] == "32px" and size[1] <= size[2], size
