@@ -122,3 +122,26 @@ def test_a_saved_contact_shows_at_once_on_a_check_answer_page(app, make_user):
     assert response.status_code == 303
     page = app.test_client().post("/cek", data={"nik": nik}).get_data(as_text=True)
     assert "Jl. Baru 9" in page and "0333 555111" in page
+
+
+@pytest.mark.parametrize("accept, coding", [
+    ("br, gzip", "br"), ("gzip, deflate", "gzip"), ("identity", None), ("", None),
+    ("gzip;q=1.0, br;q=0.5", "gzip"),  # quality values: the library's own choice
+])
+def test_a_check_answer_page_is_compressed_as_the_browser_asks(app, accept, coding):
+    import gzip
+
+    import brotli
+
+    nik = add_person(new_nik(), no_kk="3510160101200888")
+    plain = app.test_client().post("/cek", data={"nik": nik}, headers={
+        "Accept-Encoding": "identity"}).data
+    response = app.test_client().post("/cek", data={"nik": nik},
+                                      headers={"Accept-Encoding": accept})
+    assert response.headers.get("Content-Encoding") == coding
+    assert "accept-encoding" in vary(response)
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    body = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[coding](response.data)
+    # The same page (the sealed token in it differs from one answer to the next).
+    assert body.split(b'name="token_nik"')[0] == plain.split(b'name="token_nik"')[0]
+    assert len(plain) > 1000 and (coding is None or len(response.data) < len(plain) * 0.7)
