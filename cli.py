@@ -202,6 +202,14 @@ def _skipped(result) -> str:
     return f" {number(result.skipped)} baris bermasalah dilewati." if result.skipped else ""
 
 
+def _give_space_back() -> None:
+    """After a failed, cancelled or undone import on SQLite: the WAL's space back on disk."""
+    if isinstance(models.db.obj, SqliteDatabase):
+        database.give_space_back(models.db)
+
+
+WRITE_FAILED = ("Impor gagal, tidak ada yang tersimpan: basis data tidak dapat menulis ({}). "
+                "Periksa ruang disk, lalu jalankan lagi.")
 SKIP_HELP = "Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati."
 SHEET_HELP = "Lembar (sheet) spreadsheet: nama atau nomor; bawaan: lembar pertama."
 NOT_UTF8 = ("Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai \"CSV UTF-8\", atau "
@@ -214,7 +222,9 @@ NOT_UTF8 = ("Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai \"CSV UTF-8\"
 @click.option("--sheet", help=SHEET_HELP)
 @click.option("--skema", help="Skema untuk daftar berisi NIK dan nama saja.")
 def import_data(path, skip_invalid, sheet, skema):
-    """Import a recipient list (CSV, .xlsx, .xls or .ods; headers as people write them)."""
+    """Import a recipient list (CSV, .xlsx, .xls or .ods; headers as people write them); unless
+    written whole, the space its write-ahead log took is given back."""
+    result = None
     try:
         with models.db.connection_context():
             result = recipients.import_register(path, skip_invalid=skip_invalid, sheet=sheet,
@@ -223,11 +233,10 @@ def import_data(path, skip_invalid, sheet, skema):
     except UnicodeDecodeError:
         raise click.ClickException(NOT_UTF8) from None
     except (OperationalError, sqlite3.OperationalError) as exc:
-        if isinstance(models.db.obj, SqliteDatabase):
-            database.give_space_back(models.db)
-        raise click.ClickException(
-            f"Impor gagal, tidak ada yang tersimpan: basis data tidak dapat menulis ({exc}). "
-            "Periksa ruang disk, lalu jalankan lagi.") from None
+        raise click.ClickException(WRITE_FAILED.format(exc)) from None
+    finally:
+        if result is None or not result.written:
+            _give_space_back()
     _report_problems(result)
     click.echo(
         f"Impor selesai: {number(result.rows)} baris. Penduduk: {number(result.people_added)} "
@@ -253,6 +262,9 @@ def import_handovers(programme_id, path, skip_invalid, sheet):
                                                 sheet=sheet, progress=print_progress())
         except UnicodeDecodeError:
             raise click.ClickException(NOT_UTF8) from None
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            _give_space_back()
+            raise click.ClickException(WRITE_FAILED.format(exc)) from None
         audit.record(audit.SYSTEM, "impor.beras", handovers.handover_summary(
             programme, path, result))
     _report_problems(result)

@@ -109,10 +109,13 @@ def backup_sqlite(source: sqlite3.Connection, target: str) -> tuple[int, int]:
 
 
 def give_space_back(database) -> None:
-    """After a failed write on SQLite (a full disk): fold the write-ahead log back and truncate
-    it, so the space a rolled-back import took in the WAL is free again. Best effort."""
+    """After a failed write on SQLite (a full disk, an undone import): fold the write-ahead log
+    back and truncate it, so the space it took is free again. Best effort. A passive checkpoint
+    first copies the pages without holding writers back; the truncating one that follows, which
+    does hold them back while it waits for readers, then has little left to do."""
     try:
         with database.connection_context():
+            database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
             database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     except Exception:  # noqa: BLE001 - the error that led here is the one to report
         pass

@@ -1,27 +1,32 @@
-"""Bulk changes to the register for the import: the rules applied row by row with facts read in
-bulk, then one transaction of DB-API executemany calls (never a Peewee object per row).
+"""The rules of an import against the register, and what the imports share (problems, cancel,
+bulk-session settings for SQLite).
 
-Rows and candidates come from recipients._read as compact strings (fields joined by SEP):
-rows "NIK|LINE|NO_KK|SKEMA|DESA|NAMA|ALAMAT", sorted by NIK (None for a removed duplicate);
-candidates "NO_KK|LINE|NIK|SKEMA", sorted by family card then line; desils "NO_KK|LINE|DESIL",
-sorted by card (one per card). LINE is LINE_BASE + line.
+The recipient import's rows are staged in a SQLite file of their own (staging.py): the rules
+read the candidates (rows naming a scheme) from it by family card then line, chunk by chunk,
+read the register's facts for each chunk in bulk (never a Peewee object per row), and put their
+decisions back in the stage (the enrolments to make, the lines refused). Writing them is
+apply.py's job.
 
-Every refusal is a problem of a line, on SQLite and PostgreSQL alike: when the database's
-unique indexes refuse a write that the checks passed (a reviewer enrolled someone meanwhile),
-the transaction is rolled back and the rules run again to name the lines (recheck).
+Every refusal is a problem of a line, on SQLite and PostgreSQL alike: when a write that the
+checks passed is refused (the database's unique indexes, or on SQLite a reviewer's enrolment
+since the check touching the same NIK or family), it is undone and the rules run again to name
+the lines (recheck).
+
+The rice hand-over import (rice/handovers.py) still writes in one transaction with BATCH,
+LINE_BASE, SEP, REBUILD_AT and the helpers at the end of this module.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from itertools import groupby
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import NamedTuple
 
-import peewee
-from peewee import IntegrityError, SqliteDatabase
+from peewee import SqliteDatabase
 
 import models
+from imports.staging import KEEP, REFUSED
 from office.desil import desil_problem, parse_desil
 
 SEP = "\x1f"  # the unit separator: whitespace to str.split(), so never inside a cleaned field
@@ -47,43 +52,12 @@ class Cancelled(Exception):
     """Raised inside the import when the progress callback asks to stop."""
 
 
-def apply_and_write(rows: list, candidates: list[str], result, report, *, skip_invalid: bool,
-                    sumber: str, desils: list[str] = (), update_alamat: bool = True) -> None:
-    """Apply the rules, then write, all in one transaction; adds problems and counts to
-    `result`. With problems and not `skip_invalid`, nothing is written."""
-    try:
-        _apply_and_write(rows, candidates, desils, result, report, skip_invalid, sumber,
-                         update_alamat)
-    except IntegrityError:
-        # A reviewer enrolled one of these people or families between our check and our write
-        # (PostgreSQL; SQLite holds the write lock throughout). The unique indexes held and
-        # nothing was written: the rules, run again, now name the lines.
-        result.written = False
-        found = recheck(candidates, desils, report)
-        result.problems.extend(found or [Problem(
-            0, "Data penerima berubah selama impor (ada pendaftaran baru oleh petugas). Tidak "
-               "ada yang disimpan; jalankan impor sekali lagi.")])
-    except Cancelled:
-        result.written = False
-        raise
-
-
-def _apply_and_write(rows, candidates, desils, result, report, skip_invalid, sumber,
-                     update_alamat) -> None:
-    # The wrapper turns the driver's errors on raw cursors into Peewee's (IntegrityError).
-    with _bulk_session(), models.db.atomic(), peewee.__exception_wrapper__:
-        enrolments, refused = _apply_rules(candidates, desils, result, report)
-        if result.problems and not skip_invalid:
-            return
-        _write(rows, enrolments, refused, result, report, sumber, update_alamat)
-        _write_desils(desils, refused, sumber)
-
-
-def recheck(candidates: list[str], desils: list[str], report) -> list[Problem]:
-    """The rules' problems with these rows against the register as it is now (read only)."""
+def recheck(stage, report) -> list[Problem]:
+    """The rules' problems with the staged rows against the register as it is now (reads only),
+    once a write was refused or stopped: they name the lines."""
     found = SimpleNamespace(problems=[], already_enrolled=0)
-    with models.db.atomic():
-        _apply_rules(candidates, desils, found, report)
+    with models.db.atomic() if not isinstance(models.db.obj, SqliteDatabase) else nullcontext():
+        apply_rules(stage, found, report, keep=False, states=(KEEP, REFUSED))
     return found.problems
 
 
@@ -116,52 +90,40 @@ def scheme_and_desil(skema: str, desil: str, known: dict[str, bool],
         return None
 
 
-def drop_duplicates(rows: list, result) -> set[str]:
-    """Sort rows ("NIK|LINE|...") by NIK, then line; each later row of a NIK becomes a problem
-    and is removed (set to None). Returns the stored line numbers removed."""
-    rows.sort()
-    removed: set[str] = set()
-    previous = first = None
-    for i, row in enumerate(rows):
-        if row[:16] == previous:
-            removed.add(row[17:27])
-            result.problems.append(Problem(
-                int(row[17:27]) - LINE_BASE,
-                f"NIK ini sudah ada di baris {int(first) - LINE_BASE}; setiap NIK hanya boleh "
-                "muncul sekali dalam satu file."))
-            rows[i] = None
-        else:
-            previous, first = row[:16], row[17:27]
+def drop_duplicates(stage, result) -> list[int]:
+    """Each later row of a NIK the file holds more than once is a problem; returns their
+    lines (to leave out)."""
+    removed = []
+    for line, first in stage.duplicates():
+        removed.append(line)
+        result.problems.append(Problem(line, f"NIK ini sudah ada di baris {first}; setiap NIK "
+                                             "hanya boleh muncul sekali dalam satu file."))
     return removed
 
 
-def _apply_rules(candidates: list[str], desils: list[str], result, report):
-    """models.enrolment_conflict for every row that names a scheme, in file order per card:
-    against the register (read in bulk per chunk of cards) and the rows accepted before it;
-    then the scheme's desil limit for the family's desil (this file's, else the register's).
-
-    Returns (enrolments as (nik, scheme, family card or None), refused stored line numbers).
+def apply_rules(stage, result, report, *, keep: bool = True, states=(KEEP,)) -> None:
+    """models.enrolment_conflict for every staged row that names a scheme, in file order per
+    card: against the register (read in bulk per chunk of cards) and the rows accepted before
+    it; then the scheme's desil limit for the family's desil (this file's, else the
+    register's). With `keep`, the enrolments to make and the lines refused go to the stage.
     """
     units, limits = {}, {}
     for kode, satuan, limit in models.Scheme.select(
             models.Scheme.kode, models.Scheme.satuan, models.Scheme.desil_maks).tuples():
         units[kode], limits[kode] = satuan, limit
-    in_file = {d[:16]: int(d[28:]) for d in desils}
-    enrolments, refused = [], set()
     register_has_any = models.db.execute_sql(
         "SELECT 1 FROM kepesertaan WHERE berakhir IS NULL LIMIT 1").fetchone() is not None
     any_limit = any(v is not None for v in limits.values())
-    done = 0
-    for chunk in _chunks(candidates):
+    done, total = 0, stage.count_candidates()
+    for chunk in _chunks(stage.candidates(states)):
         own, family_of, members_of = _facts(chunk) if register_has_any else ({}, {}, {})
         registered = _desils(chunk) if any_limit else {}
-        for card, group in groupby(chunk, key=itemgetter(slice(0, 16))):
+        enrolments, refused = [], []
+        for card, group in groupby(chunk, key=itemgetter(0)):
             family = family_of.get(card)  # (scheme, nik, line in this file, or 0)
             members = list(members_of.get(card, ()))  # [(nik, scheme, line or 0)]
-            desil = in_file.get(card, registered.get(card))
-            for candidate in group:
-                _, at, nik, skema = candidate.split(SEP)
-                line = int(at) - LINE_BASE
+            for _card, line, nik, skema, in_file in group:
+                desil = int(in_file) if in_file else registered.get(card)
                 if own.get(nik) == skema:
                     result.already_enrolled += 1  # re-import: nothing to do
                     continue
@@ -171,45 +133,45 @@ def _apply_rules(candidates: list[str], desils: list[str], result, report):
                           if unit == "keluarga" else None)
                 problem = models.enrolment_conflict(
                     unit, own.get(nik), covering and covering[0], member and member[:2])
-                if not problem and limits[skema] is not None:
-                    problem = desil_problem(skema, limits[skema], desil)
-                    if problem:
-                        result.problems.append(Problem(line, problem))
-                        refused.add(at)
-                        continue
                 if problem:
                     source = None if own.get(nik) else (covering or member)
                     if source and source[2]:
                         problem = f"{problem.rstrip('.')} (lihat baris {source[2]})."
+                elif limits[skema] is not None:
+                    problem = desil_problem(skema, limits[skema], desil)
+                if problem:
                     result.problems.append(Problem(line, problem))
-                    refused.add(at)
+                    refused.append(line)
                     continue
-                enrolments.append((nik, skema, card if unit == "keluarga" else None))
+                enrolments.append((nik, skema, card, unit == "keluarga"))
                 members.append((nik, skema, line))
                 if unit == "keluarga":
                     family = (skema, nik, line)
+        if keep:
+            stage.keep(enrolments, refused)
         done += len(chunk)
-        if report("memeriksa", done, len(candidates)):
+        if report("memeriksa", done, total):
             raise Cancelled
-    return enrolments, refused
 
 
-def _chunks(candidates: list[str]):
-    """Slices of about FACT_CHUNK candidates that never split one family card's rows."""
-    start = 0
-    while start < len(candidates):
-        end = min(start + FACT_CHUNK, len(candidates))
-        while end < len(candidates) and candidates[end][:16] == candidates[end - 1][:16]:
-            end += 1
-        yield candidates[start:end]
-        start = end
+def _chunks(candidates):
+    """Lists of about FACT_CHUNK candidates (card, line, nik, skema, desil) that never split
+    one family card's rows."""
+    chunk: list[tuple] = []
+    for candidate in candidates:
+        if len(chunk) >= FACT_CHUNK and candidate[0] != chunk[-1][0]:
+            yield chunk
+            chunk = []
+        chunk.append(candidate)
+    if chunk:
+        yield chunk
 
 
-def _facts(chunk: list[str]):
+def _facts(chunk: list[tuple]):
     """What the register already holds for these rows' NIKs and cards: three bulk queries."""
     db = models.db
-    cards = sorted({c[:16] for c in chunk})
-    niks = sorted({c.split(SEP)[2] for c in chunk})
+    cards = sorted({c[0] for c in chunk})
+    niks = sorted({c[2] for c in chunk})
     if getattr(db.obj, "for_update", False):
         # PostgreSQL: lock the cards' member rows as models.enrol does, so that no reviewer
         # enrols a member of these families between this check and our write.
@@ -230,81 +192,15 @@ def _facts(chunk: list[str]):
     return own, family_of, members_of
 
 
-def _desils(chunk: list[str]) -> dict[str, int]:
+def _desils(chunk: list[tuple]) -> dict[str, int]:
     """The desil the register holds for these rows' family cards."""
-    cards = sorted({c[:16] for c in chunk})
+    cards = sorted({c[0] for c in chunk})
     return dict(models.db.execute_sql(
         f"SELECT no_kk, desil FROM desil_keluarga WHERE no_kk IN ({_marks(cards)})", cards))
 
 
 def _marks(values) -> str:
     return ", ".join([models.db.param] * len(values))
-
-
-def _write(rows: list, enrolments: list, refused: set, result, report, sumber: str,
-           update_alamat: bool = True) -> None:
-    """Upsert the people in NIK order (a row is rewritten only where something differs), then
-    insert the new enrolments. Without an address column the register's addresses stay."""
-    db = models.db
-    sqlite = isinstance(db.obj, SqliteDatabase)
-    differs = "IS NOT" if sqlite else "IS DISTINCT FROM"
-    alamat = ("alamat = excluded.alamat, ", "OR penduduk.alamat <> excluded.alamat ") \
-        if update_alamat else ("", "")
-    upsert = (
-        f"INSERT INTO penduduk (nik, no_kk, nama, alamat, desa_kode) VALUES ({_marks(range(5))}) "
-        f"ON CONFLICT (nik) DO UPDATE SET no_kk = excluded.no_kk, nama = excluded.nama, "
-        f"{alamat[0]}desa_kode = excluded.desa_kode "
-        f"WHERE penduduk.no_kk {differs} excluded.no_kk OR penduduk.nama <> excluded.nama "
-        f"{alamat[1]}OR penduduk.desa_kode <> excluded.desa_kode")
-    before = db.execute_sql("SELECT COUNT(*) FROM penduduk").fetchone()[0] if rows else 0
-    total = sum(1 for row in rows if row is not None and row[17:27] not in refused)
-    rebuild = (_drop_plain_indexes("penduduk")
-               if sqlite and total >= max(REBUILD_AT, before) else [])
-    person = itemgetter(0, 2, 5, 6, 4)  # nik, no_kk, nama, alamat, desa of a row's fields
-    cursor = db.cursor()
-    changed = done = 0
-    batch = []
-    for row in rows:
-        if row is None or (refused and row[17:27] in refused):
-            continue
-        batch.append(person(row.split(SEP)))
-        if len(batch) == BATCH:
-            cursor.executemany(upsert, batch)
-            changed, done, batch = changed + cursor.rowcount, done + len(batch), []
-            if report("menulis", done, total):
-                raise Cancelled
-    if batch:
-        cursor.executemany(upsert, batch)
-        changed += cursor.rowcount
-    for statement in rebuild:
-        db.execute_sql(statement)
-    enrolments.sort()
-    now, since = models.utcnow().isoformat(sep=" "), models.today().isoformat()
-    if enrolments:
-        cursor.executemany(
-            "INSERT INTO kepesertaan (nik, skema_kode, family_kk, sejak, sumber, created_at) "
-            f"VALUES ({_marks(range(6))})",
-            [(nik, skema, card, since, sumber[:200], now) for nik, skema, card in enrolments])
-    added = (db.execute_sql("SELECT COUNT(*) FROM penduduk").fetchone()[0] - before
-             if rows else 0)
-    result.people_added, result.people_updated = added, changed - added
-    result.people_unchanged = total - changed
-    result.enrolled = len(enrolments)
-    result.written = True
-    report("menulis", total, total)
-
-
-def _write_desils(desils: list[str], refused: set, sumber: str) -> None:
-    """Each family's desil from this file (rows refused by the rules give none)."""
-    rows = [(d[:16], int(d[28:]), sumber[:200], models.utcnow()) for d in desils
-            if d[17:27] not in refused]
-    if not rows:
-        return
-    models.db.cursor().executemany(
-        "INSERT INTO desil_keluarga (no_kk, desil, sumber, diperbarui_at) "
-        f"VALUES ({_marks(range(4))}) ON CONFLICT (no_kk) DO UPDATE SET desil = excluded.desil, "
-        "sumber = excluded.sumber, diperbarui_at = excluded.diperbarui_at "
-        "WHERE desil_keluarga.desil <> excluded.desil", rows)
 
 
 def _drop_plain_indexes(table: str) -> list[str]:
@@ -320,22 +216,27 @@ def _drop_plain_indexes(table: str) -> list[str]:
 
 
 @contextmanager
-def _bulk_session():
-    """SQLite settings for one bulk transaction, restored afterwards.
+def _bulk_session(cache_kib: int = 100_000, mmap: bool = True):
+    """SQLite settings for one bulk transaction (or a series of them), restored afterwards.
 
     Foreign-key checks are off because they cost a lookup per row and prove nothing here: every
     desa and scheme code was checked against the reference tables, and people are written before
-    their enrolments. A bigger page cache keeps the B-trees being filled in memory."""
+    their enrolments. A bigger page cache keeps the B-trees being filled in memory. Without `mmap`
+the register is read through that cache only (mapped pages count as the process's memory)."""
     db = models.db
     if not isinstance(db.obj, SqliteDatabase) or db.in_transaction():
         yield
         return
     cache = db.execute_sql("PRAGMA cache_size").fetchone()[0]
     keys = db.execute_sql("PRAGMA foreign_keys").fetchone()[0]
+    mapped = db.execute_sql("PRAGMA mmap_size").fetchone()[0]
     db.execute_sql("PRAGMA foreign_keys = OFF")  # only possible outside a transaction
-    db.execute_sql("PRAGMA cache_size = -100000")  # about 100 MB
+    db.execute_sql(f"PRAGMA cache_size = -{int(cache_kib)}")  # 100_000: about 100 MB
+    if not mmap:
+        db.execute_sql("PRAGMA mmap_size = 0")
     try:
         yield
     finally:
+        db.execute_sql(f"PRAGMA mmap_size = {int(mapped)}")
         db.execute_sql(f"PRAGMA cache_size = {int(cache)}")
         db.execute_sql(f"PRAGMA foreign_keys = {int(keys)}")

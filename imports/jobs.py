@@ -6,16 +6,18 @@ request ending nor a gunicorn worker restarting stops it). The worker calls
 recipients.import_register, the one import implementation, with a progress callback (the
 worker is worker.py).
 
-Where the job rows live: the import holds the register's write transaction for minutes, and on
-SQLite nothing else can write that database meanwhile, so progress, heartbeat and the cancel
-flag go to a small SQLite file of their own next to it (`cekbansos-impor.db`). On PostgreSQL
+Where the job rows live: on SQLite a small file of their own next to the register
+(`cekbansos-impor.db`), so that progress, heartbeat and the cancel flag, written twice a second,
+never queue for the register's write lock behind the import's steps or residents. On PostgreSQL
 the table `impor` lives in the main database (migrations/0004) and the worker writes it from a
 second connection, outside the import's transaction; any app server can then show any job.
 
 A job whose worker died (kill -9, a reboot) must not look as if it were running forever: its
 process is checked on the same host (by pid, and that the pid is still a run-import-job), and
-on any host a heartbeat older than STALE_SECONDS ends it as `terputus`. The register itself
-needs no clean-up: the import is one transaction, which the database rolls back.
+on any host a heartbeat older than STALE_SECONDS ends it as `terputus`. The register is then
+put back as it was: on PostgreSQL the import is one transaction, which the database rolls back;
+on SQLite it writes in short steps with an undo journal (apply.py), so a worker is launched at
+once to roll the journal back (every worker does that first, and so does `flask import-data`).
 """
 from __future__ import annotations
 
@@ -70,8 +72,9 @@ PHASES = {
     "memeriksa": "Memeriksa aturan satu skema per NIK dan aturan keluarga",
     "menulis": "Menyimpan ke data penerima",
 }
-INTERRUPTED = ("Proses impor berhenti sebelum selesai (misalnya server dimulai ulang). Data "
-               "penerima tidak berubah sama sekali; unggah berkasnya sekali lagi.")
+INTERRUPTED = ("Proses impor berhenti sebelum selesai (misalnya server dimulai ulang). Bagian "
+               "yang sempat tersimpan dibatalkan otomatis, jadi data penerima tidak berubah "
+               "sama sekali; unggah berkasnya sekali lagi.")
 
 
 class ImportJob(Model):
@@ -233,8 +236,21 @@ def check(job: ImportJob) -> ImportJob:
         if finish(job.id, "terputus", error=INTERRUPTED, only_if=(job.status,)):
             log.warning("impor %s terputus: %s", job.id, gone)
             files.remove_upload(job.path)
+            if isinstance(models.db.obj, SqliteDatabase) and job.host == HOST:
+                _launch_recovery(job)
         return ImportJob.get_by_id(job.id)
     return job
+
+
+def _launch_recovery(job: ImportJob) -> None:
+    """A worker for the dead job's id: it rolls back what the dead one wrote, then stops (the
+    job is not queued any more)."""
+    jobs_file = jobs_db.obj.database if isinstance(jobs_db.obj, SqliteDatabase) else None
+    register_url = f"sqlite:///{models.db.obj.database}"
+    try:
+        launch(job, register_url, f"sqlite:///{jobs_file}" if jobs_file else register_url)
+    except OSError as exc:  # the next import or worker rolls it back all the same
+        log.warning("impor %s: pemulihan tidak dapat dijalankan: %s", job.id, exc)
 
 
 def _worker_gone(job: ImportJob) -> str | None:

@@ -10,30 +10,33 @@ a desa column is a full list: its people are added or updated. A list of NIK and
 short list (shortlist.py): it enrols people already in the register in the scheme of the row or
 the one chosen for the whole upload.
 
-How it stays fast and lean on 2,000,000-row files:
+How it stays fast and lean on 2,000,000-row files, and never holds residents back:
 - Each row is first put to a cheap test that accepts only what the full checks accept; only rows
   that fail it go through nik.parse_nik / parse_no_kk and the rest for the precise message.
-- A valid row is kept as one compact string, and the strings are sorted by NIK: duplicate NIKs
-  end up side by side (no set of two million NIKs), and the register's primary-key B-tree gets
-  appends instead of random inserts (about twice as fast on SQLite).
-- The rules (one scheme per NIK, the family rule, the desil limits) and the writing live in
-  bulk.py; reading files (CSV or spreadsheet, line numbers) in readers.py, shared with the rice
-  hand-over import and the bulk check.
+- A valid row goes straight into the import's staging file (staging.py, a SQLite file of its
+  own), not into a Python list: memory stays flat as files grow. SQLite finds duplicate NIKs
+  and a family's second desil with its indexes, and hands the people back in NIK order (the
+  register's primary-key B-tree gets appends instead of random inserts).
+- The rules (one scheme per NIK, the family rule, the desil limits) live in bulk.py and only
+  read the register; the writing, in apply.py: on SQLite in short transactions with an undo
+  journal, so that reports and decisions go through during an import and a failure, a cancel
+  or a killed process still leaves the register as it was. Reading files (CSV or spreadsheet,
+  line numbers) is readers.py's, shared with the rice hand-over import and the bulk check.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import groupby
 from operator import itemgetter
 
-from imports import bulk, shortlist
-from imports.bulk import LINE_BASE, SEP, Cancelled, Problem
+from imports import apply, bulk, shortlist
+from imports.bulk import Cancelled, Problem
 from imports.headers import Columns, header_test
 from imports.readers import KK_SHAPE, NIK_SHAPE, FileResult, TableError, open_table
 from imports.readers import read_text as read_text  # tests and callers find it here too
 from imports.regions import Regions
+from imports.staging import Busy
 from nik import NikError, parse_nik, parse_no_kk
 
 HEADER = ("nik", "no_kk", "nama", "alamat", "kode_desa", "skema")  # as our exports write it
@@ -76,31 +79,27 @@ def import_register(source, *, skip_invalid: bool = False, progress: Progress | 
     report = progress or (lambda phase, done, total: None)
     result = ImportResult()
     try:
-        with open_table(source, sheet, header_test("penerima")) as reader:
-            result.header = reader.header
-            columns = Columns("penerima", reader.header)
-            problem = columns.problem(MAPPING_HINT)
-            if problem:
-                result.needs_mapping = True
-                result.problems.append(Problem(reader.header_line, problem))
-                checked = None
-            elif "kode_desa" in columns or "desa" in columns:
-                checked = _read(reader, columns, result, report)
-            else:
-                checked = shortlist.read(reader, columns, result, report, skema)
-        if checked is not None:
-            rows, candidates, desils = checked
-            removed = bulk.drop_duplicates(rows, result) | _family_desils(desils, result)
-            if removed:
-                for i, row in enumerate(rows):
-                    if row is not None and row[17:27] in removed:
-                        rows[i] = None
-                desils = [d for d in desils if d[17:27] not in removed]
-            candidates = sorted(c for c in candidates if c[17:27] not in removed)
-            bulk.apply_and_write(rows, candidates, result, report, skip_invalid=skip_invalid,
-                                 sumber=sumber or "impor", desils=desils,
-                                 update_alamat="alamat" in columns or "rt" in columns)
-    except TableError as exc:
+        with apply.staged() as stage, apply.session():
+            with open_table(source, sheet, header_test("penerima")) as reader:
+                result.header = reader.header
+                columns = Columns("penerima", reader.header)
+                problem = columns.problem(MAPPING_HINT)
+                if problem:
+                    result.needs_mapping = True
+                    result.problems.append(Problem(reader.header_line, problem))
+                    checked = False
+                elif "kode_desa" in columns or "desa" in columns:
+                    checked = _read(reader, columns, result, report, stage)
+                else:
+                    checked = shortlist.read(reader, columns, result, report, skema, stage)
+            if checked:
+                stage.index()
+                stage.remove_lines(bulk.drop_duplicates(stage, result)
+                                   + _family_desils(stage, result))
+                apply.apply_and_write(stage, result, report, skip_invalid=skip_invalid,
+                                      sumber=sumber or "impor",
+                                      update_alamat="alamat" in columns or "rt" in columns)
+    except (TableError, Busy) as exc:
         result.problems.append(Problem(0, str(exc)))
     except Cancelled:
         result.cancelled, result.written = True, False
@@ -108,13 +107,13 @@ def import_register(source, *, skip_invalid: bool = False, progress: Progress | 
     return result
 
 
-def _read(reader, columns: Columns, result: ImportResult, report):
-    """Check every row of a full list in file order; returns (rows, candidates, desils).
+def recover() -> bool:
+    """Roll back an import that died while writing (apply.recover); the worker calls it first."""
+    return apply.recover()
 
-    rows: "NIK|LINE|NO_KK|SKEMA|DESA|NAMA|ALAMAT" for each valid row; candidates:
-    "NO_KK|LINE|NIK|SKEMA" for each valid row that names a scheme; desils "NO_KK|LINE|DESIL"
-    for each valid row that gives one (| being SEP).
-    """
+
+def _read(reader, columns: Columns, result: ImportResult, report, stage) -> bool:
+    """Check every row of a full list in file order; each valid row goes to the stage."""
     regions = Regions()
     schemes = bulk.schemes()
     active = {kode for kode, aktif in schemes.items() if aktif}
@@ -124,8 +123,7 @@ def _read(reader, columns: Columns, result: ImportResult, report):
     rt_rw = "rt" in columns or "rw" in columns
     pick = itemgetter(*(columns.index.get(f, len(reader.header)) for f in FIELDS))
     valid_dates: set[str] = set()  # DDMMYY parts of NIKs that parse_nik accepted
-    rows, candidates, desils = [], [], []
-    add_row, add_candidate, problems = rows.append, candidates.append, result.problems
+    add, problems = stage.add, result.problems
     for first, fields in reader.records(problems, report, REPORT_EVERY):
         fields.append("")  # what a field the file does not have reads
         nik, no_kk, nama, alamat, rt, rw, kode, desa, kec, skema, desil = pick(fields)
@@ -142,15 +140,10 @@ def _read(reader, columns: Columns, result: ImportResult, report):
                 problems.extend(Problem(first, message) for message in messages)
                 continue
             valid_dates.add(nik[6:12])
-        at = str(LINE_BASE + first)
-        add_row(SEP.join((nik, at, no_kk, skema, code, nama, alamat)))
-        if skema:
-            add_candidate(SEP.join((no_kk, at, nik, skema)))
-        if desil:
-            desils.append(SEP.join((no_kk, at, desil)))
+        add((first, nik, no_kk, skema, code, nama, alamat, desil, 1, 0))
     result.rows = count = reader.count
     report("membaca", count, count)
-    return rows, candidates, desils
+    return True
 
 
 def with_rt_rw(alamat: str, rt: str, rw: str) -> str:
@@ -188,18 +181,13 @@ def _check_row(nik, no_kk, nama, alamat, desa, skema, desil, regions, schemes):
     return nik, no_kk, code, skema, str(desil or ""), messages
 
 
-def _family_desils(desils: list[str], result: ImportResult) -> set[str]:
-    """Sort "NO_KK|LINE|DESIL" by card and line; a later row giving its family another desil
-    is a problem. Returns the stored line numbers of those rows."""
-    desils.sort()
-    removed: set[str] = set()
-    for card, group in groupby(desils, key=itemgetter(slice(0, 16))):
-        first, *others = group
-        for other in others:
-            if other[28:] != first[28:]:
-                removed.add(other[17:27])
-                result.problems.append(Problem(
-                    int(other[17:27]) - LINE_BASE,
-                    f"Keluarga ini (No. KK {card}) sudah diberi desil {first[28:]} di baris "
-                    f"{int(first[17:27]) - LINE_BASE}; satu keluarga hanya punya satu desil."))
+def _family_desils(stage, result: ImportResult) -> list[int]:
+    """A later row giving its family another desil than its first row did is a problem;
+    returns their lines (to leave out)."""
+    removed = []
+    for line, card, first, desil in stage.other_desils():
+        removed.append(line)
+        result.problems.append(Problem(
+            line, f"Keluarga ini (No. KK {card}) sudah diberi desil {desil} di baris {first}; "
+                  "satu keluarga hanya punya satu desil."))
     return removed

@@ -14,9 +14,10 @@ from operator import itemgetter
 
 import models
 from imports import bulk
-from imports.bulk import LINE_BASE, SEP, Problem
+from imports.bulk import Problem
 from imports.headers import Columns
 from imports.readers import NIK_SHAPE
+from imports.staging import KEEP, TOLD
 from nik import NikError, parse_nik
 
 FIELDS = ("nik", "nama", "skema", "desil")
@@ -29,21 +30,20 @@ def name_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def read(reader, columns: Columns, result, report, skema: str | None):
-    """Check every row and look each NIK up in the register; (rows, candidates, desils) as
-    recipients._read returns them (no rows: people are not changed), or None."""
+def read(reader, columns: Columns, result, report, skema: str | None, stage) -> bool:
+    """Check every row and look each NIK up in the register; each row that passes goes to the
+    stage to enrol its person (people themselves are not changed). False: nothing to do."""
     default = (skema or "").strip().upper()
     if "skema" not in columns and not default:
         result.problems.append(Problem(0, "Daftar ini hanya berisi NIK dan nama: pilih skema "
                                           "bantuan untuk seluruh daftar, lalu impor lagi."))
-        return None
+        return False
     known = bulk.schemes()
     if default and bulk.scheme_problem(default, known):
         result.problems.append(Problem(0, bulk.scheme_problem(default, known)))
-        return None
+        return False
     pick = itemgetter(*(columns.index.get(f, len(reader.header)) for f in FIELDS))
-    problems, pending, keys = result.problems, [], []
-    candidates, desils = [], []
+    problems, pending = result.problems, []
     for line, fields in reader.records(problems, report, REPORT_EVERY):
         fields.append("")
         nik, nama, row_scheme, desil = pick(fields)
@@ -62,21 +62,20 @@ def read(reader, columns: Columns, result, report, skema: str | None):
         if messages:
             problems.extend(Problem(line, m) for m in messages)
             continue
-        keys.append(f"{nik}{SEP}{LINE_BASE + line}")
         pending.append((line, nik, nama, row_scheme, desil))
         if len(pending) == CHUNK:
-            _against_register(pending, problems, candidates, desils)
+            _against_register(pending, problems, stage)
             pending = []
-    _against_register(pending, problems, candidates, desils)
-    removed = bulk.drop_duplicates(keys, result)
+    _against_register(pending, problems, stage)
     result.rows = count = reader.count
     report("membaca", count, count)
-    candidates = [c for c in candidates if c[17:27] not in removed]
-    return [], candidates, [d for d in desils if d[17:27] not in removed]
+    return True
 
 
-def _against_register(pending: list[tuple], problems: list, candidates: list,
-                      desils: list) -> None:
+def _against_register(pending: list[tuple], problems: list, stage) -> None:
+    """Look the rows' NIKs up; a row refused here stays in the stage as TOLD (its NIK still
+    counts for the duplicate check), the others as (card or NO_CARD, scheme, the desil when
+    the family card is known)."""
     if not pending:
         return
     niks = sorted({p[1] for p in pending})
@@ -86,25 +85,28 @@ def _against_register(pending: list[tuple], problems: list, candidates: list,
     units = dict(models.Scheme.select(models.Scheme.kode, models.Scheme.satuan).tuples())
     for line, nik, nama, skema, desil in pending:
         person = found.get(nik)
-        if person is None:
-            problems.append(Problem(line, "NIK ini belum ada di data penduduk. Daftar berisi NIK "
-                                          "dan nama saja hanya mendaftarkan penduduk yang sudah "
-                                          "tercatat; untuk orang baru pakai daftar lengkap "
-                                          "(dengan No. KK dan desa)."))
+        problem = _problem(nama, skema, person, units)
+        if problem:
+            problems.append(Problem(line, problem))
+            stage.add((line, nik, NO_CARD, "", "", nama, "", "", 0, TOLD))
             continue
-        registered, card = person
-        if name_key(registered) != name_key(nama):
-            problems.append(Problem(line, f"Nama di berkas “{' '.join(nama.split())}” berbeda "
-                                          f"dengan nama di data penduduk “{registered}”. "
-                                          "Periksa NIK dan nama orang ini; baris ini tidak "
-                                          "didaftarkan sebelum diperiksa."))
-            continue
-        if not card and units.get(skema) == "keluarga":
-            problems.append(Problem(line, f"No. KK orang ini belum tercatat di data penduduk, "
-                                          f"padahal {skema} skema keluarga: impor dulu daftar "
-                                          "lengkap dengan No. KK-nya."))
-            continue
-        at = str(LINE_BASE + line)
-        candidates.append(SEP.join((card or NO_CARD, at, nik, skema)))
-        if desil is not None and card:
-            desils.append(SEP.join((card, at, str(desil))))
+        card = person[1]
+        desil = "" if desil is None or not card else str(desil)
+        stage.add((line, nik, card or NO_CARD, skema, "", nama, "", desil, 0, KEEP))
+
+
+def _problem(nama: str, skema: str, person: tuple | None, units: dict) -> str | None:
+    """Why a short list's row may not enrol the person the register holds (or not), or None."""
+    if person is None:
+        return ("NIK ini belum ada di data penduduk. Daftar berisi NIK dan nama saja hanya "
+                "mendaftarkan penduduk yang sudah tercatat; untuk orang baru pakai daftar "
+                "lengkap (dengan No. KK dan desa).")
+    registered, card = person
+    if name_key(registered) != name_key(nama):
+        return (f"Nama di berkas “{' '.join(nama.split())}” berbeda dengan nama di data "
+                f"penduduk “{registered}”. Periksa NIK dan nama orang ini; baris ini tidak "
+                "didaftarkan sebelum diperiksa.")
+    if not card and units.get(skema) == "keluarga":
+        return (f"No. KK orang ini belum tercatat di data penduduk, padahal {skema} skema "
+                "keluarga: impor dulu daftar lengkap dengan No. KK-nya.")
+    return None

@@ -11,6 +11,9 @@ import os
 import threading
 import traceback
 
+from peewee import SqliteDatabase
+
+import database
 import models
 from imports import files, recipients
 from imports.jobs import BEAT_SECONDS, HOST, ImportJob, finish, jobs_db
@@ -69,10 +72,13 @@ def claim(job_id: int) -> ImportJob | None:
 
 
 def run(job_id: int) -> str:
-    """Run one job to its end; returns the final status."""
+    """Run one job to its end; returns the final status. First of all, an import that died
+    while writing is rolled back (recipients.recover), whichever job it was."""
+    with models.db.connection_context():
+        recipients.recover()
     job = claim(job_id)
     if job is None:
-        return "dibatalkan"
+        return ImportJob.get_by_id(job_id).status
     beat = Heartbeat(job_id)
     beat.start()
     status, error, counts = "gagal", "", {}
@@ -109,6 +115,8 @@ def run(job_id: int) -> str:
         beat.join(timeout=5)
     # The worker knows best: a page that took a starved heartbeat for a dead worker is corrected.
     finish(job_id, status, error=error, only_if=("berjalan", "terputus"), **counts)
+    if status in ("gagal", "dibatalkan") and isinstance(models.db.obj, SqliteDatabase):
+        database.give_space_back(models.db)  # what the undone write took in the WAL
     if status != "ditolak":  # a refused file may be run again with its valid rows only
         files.remove_upload(job.path)
     return status
