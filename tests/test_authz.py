@@ -213,6 +213,8 @@ MATRIX = [
      staff(403, admin=404)),
     ("POST", "/beras/<int:programme_id>/impor", "/beras/999999/impor", {},
      staff(403, admin=404)),
+    ("POST", "/beras/<int:programme_id>/impor/kolom", "/beras/999999/impor/kolom",
+     {"jumlah": "1", "judul-0": "x", "kolom-0": "no_kk"}, staff(403, admin=404)),
     ("GET", "/beras/<int:programme_id>/loket", "/beras/999999/loket", None,
      staff(403, petugas=404, admin=404)),
     ("POST", "/beras/<int:programme_id>/loket/atur", "/beras/999999/loket/atur", {"titik": ""},
