@@ -187,16 +187,22 @@ def test_a_killed_import_is_rolled_back_by_the_next_run(app, prepared, tmp_path)
     assert run(prepared).ok  # and the list goes in whole afterwards
 
 
-def test_a_reviewer_enrolment_during_the_write_undoes_it_and_names_the_line(app, prepared):
+@pytest.mark.parametrize("who", ["the same NIK", "a family member"])
+def test_a_reviewer_enrolment_during_the_write_undoes_it_and_names_the_line(app, prepared,
+                                                                            who):
+    """The same NIK: the unique index refuses the step. A member of the family: no index
+    would; the step sees the reviewer's enrolment on the family card it enrols (Changed)."""
     if not sqlite():
         pytest.skip("PostgreSQL: the import's transaction holds the family's rows")
     target = add_person(no_kk=card(999), nama="BUDI")
+    enrolled = target if who == "the same NIK" else add_person(no_kk=card(999), nama="SITI")
+    scheme = "BST" if enrolled == target else "RANTANG-KASIH"  # a personal scheme: no index
     text = prepared + row(target, card(999), nama="BUDI", skema="PKH") + "\n"
     before, done_once = snapshot(), threading.Event()
 
     def reviewer():
         with models.db.connection_context():
-            models.enrol(target, "BST", sumber="loket")
+            models.enrol(enrolled, scheme, sumber="loket")
 
     def progress(phase, done, total):
         if phase == "menulis" and done and not done_once.is_set():
@@ -207,11 +213,13 @@ def test_a_reviewer_enrolment_during_the_write_undoes_it_and_names_the_line(app,
 
     result = run(text, progress=progress)
     assert done_once.is_set() and not result.written
-    assert [(p.line, p.message) for p in result.problems] == [
-        (182, "NIK ini sudah terdaftar sebagai penerima BST.")]
+    message = ("NIK ini sudah terdaftar sebagai penerima BST." if enrolled == target else
+               f"Anggota keluarga dengan NIK {enrolled} sudah menerima {scheme}; satu keluarga "
+               "hanya boleh menerima satu bantuan.")
+    assert [(p.line, p.message) for p in result.problems] == [(182, message)]
     people, enrolments, desils = snapshot()
     assert (people, desils) == (before[0], before[2])
-    assert enrolments[:-1] == before[1] and enrolments[-1][1:3] == (target, "BST")
+    assert enrolments[:-1] == before[1] and enrolments[-1][1:3] == (enrolled, scheme)
     assert staging_files() == []
 
 
