@@ -1,8 +1,11 @@
 """Writing a checked import into the register, from its staging file (staging.py).
 
 SQLite (the default): in steps of staging.STEP rows, each a short transaction of its own (a
-few to a few tens of milliseconds), so that SQLite's one write lock is free between them and a
-resident's report or a reviewer's decision goes through while a 2,000,000-row list is written.
+few to a few tens of milliseconds), followed by a pause of half its time (YIELD), so that
+SQLite's one write lock is free between them and a resident's report or a reviewer's decision
+goes through while a 2,000,000-row list is written (a report's p99 ~25 ms instead of ~500 ms
+with no pause: a waiting writer's busy handler polls and rarely hits the instant between two
+steps).
 All or nothing stays: before a step commits, its undo entries are committed to the staging
 file (the before-image of each person and family desil it changes, the ids of the enrolments
 it inserts); on any failure, on a cancel, or when a reviewer's enrolment since the check touches
@@ -21,8 +24,10 @@ by the same steps without a journal; a failure rolls the whole of it back.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import time
 from contextlib import contextmanager
 
 import peewee
@@ -42,6 +47,9 @@ DESIL_UPSERT = ("INSERT INTO desil_keluarga (no_kk, desil, sumber, diperbarui_at
                 "ON CONFLICT (no_kk) DO UPDATE SET desil = excluded.desil, "
                 "sumber = excluded.sumber, diperbarui_at = excluded.diperbarui_at")
 NONE = (None,) * 8  # an insert's undo entry: the NIK alone
+# After each step the lock stays free for this share of the step's time (the write takes ~1.5x
+# as long; IMPORT_YIELD=0 for an import with nobody else writing).
+YIELD = float(os.environ.get("IMPORT_YIELD", "0.5"))
 CACHE_KIB = 48_000  # the register's page cache during an import (memory stays flat)
 CHANGED = ("Data penerima berubah selama impor (ada pendaftaran baru oleh petugas). Tidak ada "
            "yang disimpan; jalankan impor sekali lagi.")
@@ -182,13 +190,16 @@ def write(stage: Staging, result, report, sumber: str, update_alamat: bool,
           mark: int | None = None) -> None:
     """People in NIK order, then the enrolments, then the families' desils, step by step; with
     `mark` (SQLite) each step journals its undo first. Adds the counts to `result`."""
-    total, done = stage.count_writes(), 0
+    total, done, started = stage.count_writes(), 0, time.monotonic()
 
     def step(size: int) -> None:
-        nonlocal done
+        nonlocal done, started
         done += size
         if report("menulis", done, total):
             raise Cancelled
+        if mark is not None:  # SQLite: leave the lock free a while for whoever waits on it
+            time.sleep((time.monotonic() - started) * YIELD)
+            started = time.monotonic()
 
     journal = mark is not None
     added, updated, people = _people(stage, update_alamat, journal, step)
