@@ -9,10 +9,11 @@ there, and the cut form would be processed), and a NUL byte in any form field is
 browser sends one; PostgreSQL cannot store one) for multipart forms as for url-encoded ones."""
 from __future__ import annotations
 
+from io import BytesIO
 from urllib.parse import parse_qsl
 
 from flask import Request as FlaskRequest
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 URLENCODED = "application/x-www-form-urlencoded"
 
@@ -22,11 +23,19 @@ class Request(FlaskRequest):
         if "form" in self.__dict__ or self.mimetype != URLENCODED or not self.want_form_data_parsed:
             super()._load_form_data()
         else:
-            stream = self._get_stream_for_parsing()  # limited to MAX_CONTENT_LENGTH, as Werkzeug's
-            body = stream.read()
-            limit = self.max_content_length
-            if limit is not None and self.content_length is None and len(body) >= limit:
-                raise RequestEntityTooLarge()  # chunked, and at least as long as the limit
+            length, limit = self.content_length, self.max_content_length
+            if (length is not None and (limit is None or length <= limit)
+                    and "_cached_data" not in self.__dict__):
+                # A body that announced its length (a browser's form): read exactly that.
+                body = self.environ["wsgi.input"].read(length)
+                if len(body) != length:
+                    raise ClientDisconnected()  # as Werkzeug's limited stream says it
+                stream = BytesIO()  # what is left of it to read: nothing
+            else:
+                stream = self._get_stream_for_parsing()  # limited as Werkzeug limits it
+                body = stream.read()
+                if limit is not None and length is None and len(body) >= limit:
+                    raise RequestEntityTooLarge()  # chunked, and at least as long as the limit
             items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
             storage = self.parameter_storage_class
             self.__dict__.update(stream=stream, form=storage(items), files=storage())
