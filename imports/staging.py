@@ -67,10 +67,36 @@ def place(register_file: str | None) -> tuple[Path, Path | None]:
         base = Path(register_file)
         return (base.with_name(f"{base.stem}-staging.db"),
                 base.with_name(f"{base.stem}-staging.lock"))
-    handle, name = tempfile.mkstemp(prefix="cekbansos-staging-", suffix=".db")
+    sweep_orphans()
+    handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".db")
     os.close(handle)
     os.unlink(name)  # sqlite3 creates it
     return Path(name), None
+
+
+TEMP_PREFIX = "cekbansos-staging-"  # + the importing process's id: whose file it is
+
+
+def sweep_orphans() -> int:
+    """Remove the temporary staging files (PostgreSQL's; a list's personal data) of import
+    processes that died without removing theirs (kill -9, power cut); how many."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*.db"):
+        owner = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            remove(path)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def lock(path: Path | None, wait: float = 0) -> int | None:

@@ -288,3 +288,25 @@ def test_recovery_after_a_kill_keeps_what_a_reviewer_changed_meanwhile(app, prep
     assert [p for p in after[0] if p[0] != person] == [p for p in before[0] if p[0] != person]
     assert models.Person.get_by_id(person).nama == "NAMA DIUBAH PETUGAS"
     assert after[1:] == before[1:]
+
+
+def test_a_dead_importers_temporary_staging_file_is_removed_by_the_next_import(tmp_path,
+                                                                                 monkeypatch):
+    """PostgreSQL imports stage in a temporary file named after their process: one left by a
+    process that died (kill -9) is removed when the next import starts; a live one's is kept."""
+    import tempfile
+
+    from imports import staging
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    orphan = tmp_path / f"{staging.TEMP_PREFIX}{dead}-abc123.db"
+    live = tmp_path / f"{staging.TEMP_PREFIX}{os.getppid()}-def456.db"
+    for path in (orphan, live, tmp_path / f"{orphan.name}-wal"):
+        path.write_bytes(b"NIK dan nama penerima")
+    path, lock_path = staging.place(None)
+    assert lock_path is None and path.parent == tmp_path
+    assert path.name.startswith(f"{staging.TEMP_PREFIX}{os.getpid()}-")
+    assert not orphan.exists() and not (tmp_path / f"{orphan.name}-wal").exists()
+    assert live.exists()
