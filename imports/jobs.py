@@ -47,7 +47,7 @@ from peewee import (
 
 import models
 from database import make_database
-from imports import files
+from imports import files, staging
 from settings import ROOT  # the project, where `flask --app app` runs
 
 jobs_db = DatabaseProxy()
@@ -267,12 +267,8 @@ def _worker_gone(job: ImportJob) -> str | None:
 
 def process_alive(pid: int) -> bool:
     """The pid runs, is no zombie and is still a run-import-job (pids are reused)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not staging.pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     proc = Path(f"/proc/{pid}")
     if not proc.exists():
         return True  # no /proc (not Linux): the heartbeat decides

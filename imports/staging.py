@@ -83,13 +83,14 @@ def sweep_orphans() -> int:
     removed = 0
     for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*.db"):
         owner = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
+        if owner.isdigit() and not pid_alive(int(owner)):
             remove(path)
             removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (any user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
