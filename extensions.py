@@ -38,8 +38,7 @@ class PagesCompress(Compress):
             config = current_app.config
             if length < config["COMPRESS_MIN_SIZE"]:
                 # Too small to compress (a check's fragment): say so in Vary and nothing more.
-                response.vary.add("Accept-Encoding")
-                return response
+                return _vary_on_encoding(response)
             accept = request.headers.get("Accept-Encoding", "")
             if (response.status_code == 200 and response.mimetype == "text/html"
                     and ";" not in accept and "ETag" not in response.headers
@@ -48,8 +47,18 @@ class PagesCompress(Compress):
         return super().after_request(response)
 
 
+def _vary_on_encoding(response):
+    """`Vary: Accept-Encoding` added as Flask-Compress adds it (a string, not a parsed set)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept-Encoding"
+    elif "accept-encoding" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Encoding"
+    return response
+
+
 def _compress_page(response, accept: str, config):
-    response.vary.add("Accept-Encoding")
+    _vary_on_encoding(response)
     offered = {part.strip().lower() for part in accept.split(",")}
     algorithms = config["COMPRESS_ALGORITHM"]
     if "br" in offered and "br" in algorithms:
