@@ -24,12 +24,13 @@ shed first at the edge as well: nginx's per-address connection and request limit
 (deploy/nginx.conf.example) answer 429 before a flood reaches a worker.
 
 The two allowances every check spends (coverage answers and form posts) are tallied in the
-worker and written to the shared storage in one transaction at most every FLUSH_SECONDS, not one
-write per request: a shared write per check cost more than the check itself. A client's hits
-are written at once (exactly, as for every other allowance) as soon as this worker has seen a
-quarter of its allowance, so the tally only ever holds clients far from their limit: in the
-worst case a client bursting across W workers within FLUSH_SECONDS gets W quarters more before
-every worker counts it exactly. Sign-ins, reports and objections are always counted exactly.
+worker and written to the shared storage in one transaction by the first check after
+FLUSH_SECONDS (a busy worker: ten times a second), not one write per request: a shared write per
+check cost more than the check itself. A client's hits are written at once (exactly, as for
+every other allowance) as soon as this worker has seen a quarter of its allowance, so a worker
+never holds more than a quarter of any client's allowance unwritten: at worst a client spread
+over W workers gets W quarters more before each counts it exactly. Sign-ins, reports and
+objections are always counted exactly.
 """
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ class Allowance:
     tallied: bool = False  # counted in the worker first (see the module's docstring)
 
 
-FLUSH_SECONDS = 0.1  # the longest a tallied hit waits before the shared storage counts it
+FLUSH_SECONDS = 0.1  # a busy worker writes its tally this often
 TALLY_SHARE = 4  # a client is counted exactly from a quarter of its allowance on
 CAKUPAN = Allowance("cek", "RATELIMIT_CAKUPAN", "RATELIMIT_CAKUPAN_PETUGAS", tallied=True)
 LAPORAN = Allowance("lapor", "RATELIMIT_LAPORAN", "RATELIMIT_LAPORAN_PETUGAS")
