@@ -134,6 +134,7 @@ class RateLimits:
         self.failed_at: float | None = None  # when the storage last failed (this worker)
         # key -> [hits not yet written, the shared count last seen, expiry, amount]
         self._tally: dict[str, list] = {}
+        self._keys: dict[tuple, list[str]] = {}  # a client's counter keys, made once
         self._flush_at = 0.0
         self._lock = threading.Lock()
 
@@ -144,6 +145,7 @@ class RateLimits:
         self._config = app.config
         self._parsed = {}
         self._tally.clear()
+        self._keys.clear()
         app.register_error_handler(Limited, too_many_requests)
         app.extensions["rate_limits"] = self
 
@@ -242,10 +244,15 @@ class RateLimits:
     def _tally_hit(self, allowance: Allowance, items, parts) -> None:
         """Count a hit in this worker; write the tally when it is due or when this client
         nears a quarter of its allowance, and refuse a client the shared count says is over."""
+        known = (id(items), *parts)  # the parsed limits stay in self._parsed: ids stay theirs
+        keys = self._keys.get(known)
+        if keys is None:
+            if len(self._keys) >= 10_000:
+                self._keys.clear()
+            keys = self._keys[known] = [item.key_for(*parts) for item in items]
         exact = False
         with self._lock:
-            for item in items:
-                key = item.key_for(*parts)
+            for item, key in zip(items, keys, strict=True):
                 entry = self._tally.get(key)
                 if entry is None:
                     entry = self._tally[key] = [0, 0, item.get_expiry(), item.amount]
@@ -254,8 +261,8 @@ class RateLimits:
         if not exact and time.monotonic() < self._flush_at:
             return
         self.flush()
-        for item in items:
-            entry = self._tally.get(item.key_for(*parts))
+        for item, key in zip(items, keys, strict=True):
+            entry = self._tally.get(key)
             if entry is not None and entry[1] > item.amount:
                 self._limited(allowance, item, parts)
 
