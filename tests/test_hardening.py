@@ -254,9 +254,10 @@ def test_out_of_scope_members_nik_is_masked_in_the_rules_text(client, make_user)
     login(client, "verif-kec")
     page = client.get(f"/verifikasi/{report.kode_display}").get_data(as_text=True)
     assert far not in page
-    assert f"NIK {far[:6]}********** (di luar wilayah Anda)) sudah menerima DISABILITAS-BWI" \
+    assert f"NIK {far[:6]}********** di luar wilayah Anda) sudah menerima DISABILITAS-BWI" \
         in page
-    assert page.count("(di luar wilayah Anda)") >= 2  # the standing and each family scheme's why
+    assert page.count("********** di luar wilayah Anda") >= 2  # the standing, and each
+    assert "Anda))" not in page  # family scheme's why; never doubled brackets
     # A family scheme held by a member elsewhere covers the reported NIK: masked the same way.
     card = "3510010101200029"
     holder = add_person(no_kk=card, nama="PENERIMA JAUH", desa=OTHER_DESA)
@@ -264,7 +265,7 @@ def test_out_of_scope_members_nik_is_masked_in_the_rules_text(client, make_user)
     models.enrol(holder, "PKH", sumber="uji")  # enrolled while the report waits
     page = client.get(f"/verifikasi/{report.kode_display}").get_data(as_text=True)
     assert holder not in page
-    assert f"lewat NIK {holder[:6]}********** (di luar wilayah Anda)" in page
+    assert f"lewat NIK {holder[:6]}********** di luar wilayah Anda." in page
 
 
 def test_rice_returns_scoped_to_the_reviewers_kecamatan(client, make_user):

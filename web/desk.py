@@ -104,7 +104,7 @@ def scoped_standing(found: Standing) -> Standing:
     def shown(nik):
         if not nik or homes.get(nik, "").startswith(scope + "."):
             return nik
-        return f"{nik[:6]}{'*' * 10} (di luar wilayah Anda)"
+        return f"{nik[:6]}{'*' * 10} di luar wilayah Anda"  # no brackets: the page has them
 
     return found._replace(
         coverage=found.coverage._replace(via_nik=shown(found.coverage.via_nik)),
