@@ -155,6 +155,14 @@ class Columns:
         messages.append(f"Tulis judul kolom seperti {EXAMPLES[self.kind]}{hint}.")
         return " ".join(messages)
 
+    @property
+    def chosen(self) -> list[str]:
+        """The field of each column ("" where none): what a mapping form starts from."""
+        fields = [""] * len(self.header)
+        for name, i in self.index.items():
+            fields[i] = name
+        return fields
+
     def pick(self, fields, row: list[str]) -> list[str]:
         """The values of `fields` in a row ("" for a field the file does not have)."""
         return [row[self.index[f]] if f in self.index else "" for f in fields]

@@ -188,11 +188,7 @@ def map_columns(job_id):
     job = _job_or_404(job_id)
     if not _can_map(job):
         return redirect(url_for("admin_import.import_job", job_id=job.id), code=303)
-    found = headers.Columns(KIND, files.header(job.path))
-    chosen = [""] * len(found.header)
-    for name, i in found.index.items():
-        chosen[i] = name
-    return _mapping_page(job, chosen)
+    return _mapping_page(job, headers.Columns(KIND, files.header(job.path)).chosen)
 
 
 @bp.post("/impor/<int:job_id>/kolom")

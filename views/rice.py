@@ -30,9 +30,9 @@ from imports.readers import ACCEPT, EXTENSIONS
 from models import Person, Scheme
 from office import audit
 from rice import distribution, handovers
-from rice.handovers import handover_summary
 from rice import progress as rice_progress
 from rice.chart import daily_chart
+from rice.handovers import handover_summary
 from rice.models import (
     MAX_STAGES,
     RETURN_REASONS,
@@ -296,11 +296,8 @@ def _import_page(programme, status: int = 200, **context):
 
 def _mapping(header, chosen=None) -> dict:
     """The column-mapping form of a file whose headers were not recognised (imports/headers)."""
-    found = headers.Columns(MAPPING_KIND, list(header))
     if chosen is None:
-        chosen = [""] * len(header)
-        for name, i in found.index.items():
-            chosen[i] = name
+        chosen = headers.Columns(MAPPING_KIND, list(header)).chosen
     return {"columns": list(zip(header, chosen, strict=True)),
             "fields": headers.FIELDS[MAPPING_KIND], "labels": headers.LABELS}
 
