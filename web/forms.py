@@ -21,13 +21,6 @@ def nik_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
-def optional_nik_validator(form, field):
-    if clean(field.data):
-        nik_validator(form, field)
-    else:
-        field.data = None
-
-
 def optional_kk_validator(form, field):
     if not clean(field.data):
         field.data = None

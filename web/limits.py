@@ -224,9 +224,7 @@ class RateLimits:
         if allowance.tallied:
             self.flush()  # what this worker tallied counts too
         for item in items:
-            allowed = (self.strategy.hit(item, *parts) if count
-                       else self.strategy.test(item, *parts))
-            if not allowed:
+            if not self.strategy.test(item, *parts):
                 self._limited(allowance, item, parts)
 
     def _limited(self, allowance: Allowance, item, parts) -> None:
