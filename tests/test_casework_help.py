@@ -41,6 +41,13 @@ def test_check_names_the_benefit_and_the_schedule(client, make_user):
             f"Tahap 5: Januari–Maret {year + 1}.") in html
     assert "Tahap 3" not in html  # a period over is not shown
     assert len(_check(other, nik, htmx=True).data) <= 1000
+    # The check's facts are kept per worker: an admin's save shows at once all the same.
+    response = client.post("/admin/skema/BST", data={
+        "nama": "BST", "manfaat": "Rp600.000 per dua bulan", "desil_maks": "",
+        "csrf_token": csrf_token(client, "/admin/skema/BST")})
+    assert response.status_code == 303
+    assert "Manfaat: Rp600.000 per dua bulan." in _check(other, nik, htmx=True).get_data(
+        as_text=True)
 
 
 def test_month_range():
