@@ -16,9 +16,14 @@ from limits.strategies import FixedWindowRateLimiter
 from web import ratelimit  # noqa: F401  (the sqlite:// storage)
 
 
+def _client() -> str:
+    """A client no other run has used: Redis keeps its counters between test runs, for an hour."""
+    return f"ip:test-{uuid.uuid4().hex}"
+
+
 def _alternate(uri: str, hits: int = 5) -> list[bool]:
     workers = [FixedWindowRateLimiter(storage_from_string(uri)) for _ in range(2)]
-    item, key = parse("3 per hour"), f"RATELIMIT_CAKUPAN/ip:10.40.0.{uuid.uuid4().int % 250}"
+    item, key = parse("3 per hour"), f"RATELIMIT_CAKUPAN/{_client()}"
     return [workers[n % 2].hit(item, key) for n in range(hits)]
 
 
@@ -103,13 +108,13 @@ def test_a_client_bursting_across_workers_is_stopped_near_its_allowance(shared_u
     """Checks are tallied in each worker, but a client nearing its allowance is counted
     exactly: two workers let through at most a quarter of the allowance each beyond it."""
     workers = _workers(shared_uri, "40 per minute")
-    client = f"ip:10.41.0.{uuid.uuid4().int % 250}"
+    client = _client()
     answers = [_hit(workers[n % 2], client) for n in range(80)]
     allowed = sum(answers)
     assert 40 <= allowed <= 40 + 2 * 10
     assert not any(answers[-20:]), "still answering a client far past its allowance"
     # Another client of the same workers is not touched by it.
-    assert _hit(workers[0], f"ip:10.42.0.{uuid.uuid4().int % 250}")
+    assert _hit(workers[0], _client())
 
 
 def test_tallied_hits_reach_the_shared_counters(shared_uri):
@@ -120,12 +125,12 @@ def test_tallied_hits_reach_the_shared_counters(shared_uri):
     from web.limits import FLUSH_SECONDS
 
     first, second = _workers(shared_uri, "1000 per minute")
-    clients = [f"ip:10.43.{n}.{uuid.uuid4().int % 250}" for n in range(5)]
+    clients = [_client() for _ in range(5)]
     for client in clients:
         for _ in range(7):
             assert _hit(first, client)
     time.sleep(FLUSH_SECONDS * 1.5)
-    assert _hit(first, "ip:10.44.0.1")  # the next request writes what was tallied
+    assert _hit(first, _client())  # the next request writes what was tallied
     item = parse("1000 per minute")
     for client in clients:
         used = second[1].strategy.get_window_stats(item, "RATELIMIT_CAKUPAN", client)
