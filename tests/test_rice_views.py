@@ -11,7 +11,10 @@ from rice.models import Handover
 from tests.conftest import csrf_token, login
 from tests.test_rice import failed_batch, make_families, make_programme, passed_batch
 
-TODAY = models.today().strftime("%d-%m-%Y")
+
+def today() -> str:
+    """Today as the lists write it, asked when used: a run may cross midnight (WIB)."""
+    return models.today().strftime("%d-%m-%Y")
 
 
 def sign_in(client, make_user, role):
@@ -203,28 +206,28 @@ def test_judged_scenario_at_small_scale(client, make_user):
     batches = {1: passed_batch(programme, 1), 2: passed_batch(programme, 2)}
     # Stage 1: the warehouse's list for everyone.
     html = upload(client, programme, "no_kk,tahap,tanggal,batch,titik\n" + "".join(
-        f"{kk},1,{TODAY},{batches[1].kode},Gudang Bulog\n" for kk in cards))
+        f"{kk},1,{today()},{batches[1].kode},Gudang Bulog\n" for kk in cards))
     assert 'data-baru="300"' in html
     # Stage 2: 30 families at the counter, then a list that repeats one of them.
     for kk in cards[:30]:
         counter(client, programme, titik="Balai Desa Pakis", batch=str(batches[2].id))
         assert "Tercatat: Tahap 2" in hand_over_at_counter(client, programme, kk, 2)
     text = "no_kk,tahap,tanggal,batch,titik\n" + "".join(
-        f"{kk},2,{TODAY},{batches[2].kode},Kantor Pos\n" for kk in cards[29:])
+        f"{kk},2,{today()},{batches[2].kode},Kantor Pos\n" for kk in cards[29:])
     html = upload(client, programme, text)
     assert 'data-baru="0"' in html and "Baris 2: Keluarga ini sudah menerima tahap 2" in html
     assert 'data-baru="270"' in upload(client, programme, text, skip=True)
     # Stage 3: the first batch fails its cooking test and blocks the stage; a new one passes.
     bad = failed_batch(programme, 3, "BWI-APEK")
     html = upload(client, programme, "no_kk,tahap,tanggal,batch\n" + "".join(
-        f"{kk},3,{TODAY},{bad.kode}\n" for kk in cards))
+        f"{kk},3,{today()},{bad.kode}\n" for kk in cards))
     assert 'data-baru="0"' in html and "gagal uji tanak" in html
     good = passed_batch(programme, 3, "BWI-GANTI")
     for kk in cards[:20]:
         counter(client, programme, titik="Balai Desa Pakis", batch=str(good.id))
         hand_over_at_counter(client, programme, kk, 3)
     assert 'data-baru="280"' in upload(client, programme, "no_kk,tahap,tanggal,batch\n" + "".join(
-        f"{kk},3,{TODAY},{good.kode}\n" for kk in cards[20:]))
+        f"{kk},3,{today()},{good.kode}\n" for kk in cards[20:]))
     # A return and its replacement.
     given = Handover.get(Handover.no_kk == cards[5], Handover.tahap == 1)
     rice.record_replacement(rice.record_return(given, 5_000, "apek"), batches[1].id)
@@ -257,7 +260,7 @@ def test_a_spreadsheet_upload_on_the_rice_import_page(client, make_user, tmp_pat
     path = write_ods(tmp_path / "gudang.ods", [
         ["DAFTAR SERAH TERIMA BERAS"],  # a title row above the table
         ["NO KK", "TAHAP", "TANGGAL", "BATCH"],
-        *([kk, "1", TODAY, batch.kode] for kk in cards),
+        *([kk, "1", today(), batch.kode] for kk in cards),
     ])
     data = {"csrf_token": csrf_token(client, f"/beras/{programme.id}/impor"),
             "berkas": (io.BytesIO(path.read_bytes()), "gudang.ods")}
@@ -285,7 +288,7 @@ def test_unrecognised_columns_are_mapped_once_on_the_rice_import_page(client, ma
     programme = make_programme()
     batch = passed_batch(programme, 1)
     text = "Nomor Kartu;Ke;Hari;Karung\n" + "".join(
-        f"{kk};1;{TODAY};{batch.kode}\n" for kk in cards)
+        f"{kk};1;{today()};{batch.kode}\n" for kk in cards)
     page = upload(client, programme, text)
     assert 'id="petakan"' in page and 'data-baru="0"' in page
     assert '<option value="">Abaikan</option>' in page and 'name="judul-3" type="hidden"' in page
