@@ -315,6 +315,60 @@ def test_sealed_nik_bound_to_client_and_minutes(app, client):
         assert nik not in post("10.1.2.3")
 
 
+
+def test_sealed_tokens_open_only_for_their_purpose_whole_and_in_time(app):
+    """What every sealed token promises: the text is not readable in it, and it opens only
+    for the purpose it was made for, untouched, and (when asked) within its age."""
+    import datetime
+
+    import time_machine
+
+    from web import tokens
+
+    with app.app_context():
+        token = tokens.seal("nik-test", "10.1.2.3|3510161705800001")
+        assert "3510161705800001" not in token and token.isascii()
+        assert tokens.unseal("nik-test", token, 900) == "10.1.2.3|3510161705800001"
+        assert tokens.unseal("other-purpose", token) is None
+        flipped = token[:30] + ("A" if token[30] != "A" else "B") + token[31:]
+        assert tokens.unseal("nik-test", flipped) is None
+        for junk in (None, "", "%%%", token[:20], "gAAAAA" + token):
+            assert tokens.unseal("nik-test", junk) is None
+        with time_machine.travel(datetime.datetime.now() + datetime.timedelta(minutes=16)):
+            assert tokens.unseal("nik-test", token, 900) is None
+            assert tokens.unseal("nik-test", token) is not None  # no age asked: at rest
+        app.config["SECRET_KEY"] = "another-key"
+        assert tokens.unseal("nik-test", token) is None
+
+
+def test_tokens_sealed_by_the_earlier_release_still_open(app, client, make_user):
+    """TOTP secrets stored before tokens moved from Fernet to AES-GCM keep working: the
+    account signs in with the code of its stored secret."""
+    import base64
+    import hashlib
+
+    import pyotp
+    from cryptography.fernet import Fernet
+
+    from web import tokens
+
+    secret = pyotp.random_base32()
+    with app.app_context():
+        key = hashlib.sha256(b"totp-secret:" + str(app.config["SECRET_KEY"]).encode())
+        old = Fernet(base64.urlsafe_b64encode(key.digest())).encrypt(secret.encode()).decode()
+        assert tokens.unseal("totp-secret", old) == secret
+        assert tokens.unseal("nik", old) is None
+    user = make_user("lama", role="admin")
+    user.totp_rahasia = old
+    user.save()
+    token = csrf_token(client, "/masuk")
+    response = client.post("/masuk", data={"username": "lama", "password": "rahasia-123",
+                                          "csrf_token": token})
+    assert response.status_code == 303
+    signed_in = client.post("/masuk/kode", data={"kode": pyotp.TOTP(secret).now(),
+                                                 "csrf_token": token})
+    assert signed_in.status_code == 303 and client.get("/verifikasi").status_code == 200
+
 def test_staff_session_cookie_is_encrypted(client, make_user):
     import base64
     import zlib
