@@ -1,16 +1,21 @@
-"""What the public check adds for a NIK nothing covers: a report about the person already being
-assessed (and by when a decision is due), or an enrolment that ended (and since when).
+"""The check's answer about one NIK, the same on the public page, at the office kiosk and by SMS:
+what covers it (covering.py), and for a NIK nothing covers what the check adds — a report about
+the person already being assessed (and by when a decision is due), or an enrolment that ended
+(and since when).
 
-Asked only when the covering query found nothing, so the check stays one lookup for everyone
-who is covered. Never the reporter's identity, never the case's tracking code: a stranger may
-type any NIK.
+The aside is asked only when the covering query found nothing, so the check stays one lookup for
+everyone who is covered. Never the reporter's identity, never the case's tracking code: a
+stranger may type any NIK.
 """
 from __future__ import annotations
 
 import datetime
 from typing import NamedTuple
 
+from covering import Coverage, covering
 from database import db, replica
+from formats import mask_name
+from office.schedules import Facts, scheme_facts
 from vocabulary import DECEASED
 
 # One round trip: the open assessment's due date, and the last enrolment that ended.
@@ -49,3 +54,35 @@ def aside(nik: str, *, read_only: bool = False) -> Aside:
 def _day(value) -> datetime.date | None:
     """A date column as a date (SQLite's DB-API gives ISO text)."""
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Answer(NamedTuple):
+    """The check's answer, as every channel shows it (templates/public/home.html's `hasil`
+    block, the kiosk's templates/staff/_check.html, sms/texts.coverage). Attributes, not a
+    dict: a template reads each of them in one step."""
+
+    status: str  # a coverage status (covering.Coverage), or tidak-valid
+    coverage: Coverage | None = None
+    aside: Aside | None = None  # for a NIK nothing covers
+    facts: Facts | None = None  # the covering scheme's benefit and periods
+    masked: str | None = None  # the person's name as the public may see it
+    message: str | None = None  # why the NIK typed cannot be valid (nik.py's words)
+    token: str | None = None  # the web's sealed NIK for a report the answer invites
+
+    @property
+    def invites_report(self) -> bool:
+        """Nothing covers the NIK and nothing stands against a report about it."""
+        return self.aside is not None and self.aside.invites_report
+
+
+def answer(nik: str, *, read_only: bool = False) -> Answer:
+    """The check's answer about a valid NIK (`read_only`: from the read replica if any)."""
+    coverage = covering(nik, read_only=read_only)
+    extra = None if coverage.covered else aside(nik, read_only=read_only)
+    return Answer(coverage.status, coverage, extra, scheme_facts(coverage.skema),
+                  mask_name(coverage.nama))
+
+
+def invalid(message: str) -> Answer:
+    """The answer to a NIK that cannot be valid."""
+    return Answer("tidak-valid", message=message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from typing import NamedTuple
 
 from peewee import AutoField, CharField, DateField, DateTimeField, ForeignKeyField
 
@@ -74,7 +75,14 @@ def remove_period(kode: str, period_id: int) -> bool:
                                        SchemePeriod.scheme == kode).execute() == 1
 
 
-def scheme_facts(kode: str | None) -> dict | None:
+class Facts(NamedTuple):
+    """What the check says about a scheme (templates/_manfaat.html)."""
+
+    manfaat: str  # the benefit, in the office's words
+    jadwal: list[str]  # the coming distribution periods
+
+
+def scheme_facts(kode: str | None) -> Facts | None:
     """What the check says about a scheme: its benefit and its coming periods (kept per worker
     for FACTS_SECONDS: the check's hot path would otherwise spend two queries on them)."""
     if not kode:
@@ -84,7 +92,7 @@ def scheme_facts(kode: str | None) -> dict | None:
     if found is not None and now < found[0]:
         return found[1]
     manfaat = Scheme.select(Scheme.manfaat).where(Scheme.kode == kode).scalar()
-    facts = {"manfaat": manfaat or "", "jadwal": [p.label for p in upcoming(kode)]}
+    facts = Facts(manfaat or "", [p.label for p in upcoming(kode)])
     kept[key] = (now + FACTS_SECONDS, facts)
     return facts
 

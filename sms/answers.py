@@ -20,7 +20,6 @@ from typing import NamedTuple, Protocol
 
 from cases import lookup
 from cases.objections import Objection
-from covering import covering
 from models import Report
 from nik import NikError, parse_nik
 from sms import numbers, texts
@@ -112,10 +111,8 @@ def check(desk: Desk, client: str, words: list[str]) -> Answer:
         desk.limits.coverage(client)
     except OverLimit as exc:
         return Answer("cek", "batas-cek", texts.fit(texts.too_many(exc.retry_after)))
-    coverage = covering(nik, read_only=True)
-    # As the web's check: a report already being assessed, or an ended enrolment (cases/lookup).
-    aside = None if coverage.covered else lookup.aside(nik, read_only=True)
-    return Answer("cek", "dijawab", texts.coverage(coverage, aside))
+    found = lookup.answer(nik, read_only=True)  # the web's answer, asides and all
+    return Answer("cek", "dijawab", texts.coverage(found.coverage, found.aside))
 
 
 def track(words: list[str]) -> Answer:

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for
 
-import models
-from cases.lookup import aside
+from cases import lookup
 from extensions import limiter
 from nik import NikError, parse_nik
-from office.schedules import scheme_facts
 from web.forms import seal_nik
 from web.fragments import cacheable, page_or_fragment
 from web.limits import CAKUPAN, KIRIM
@@ -43,13 +41,10 @@ def check():
         nik = parse_nik(request.form.get("nik")).nik
     except NikError as exc:
         limiter.hit(KIRIM)
-        result = {"status": "tidak-valid", "message": str(exc)}
+        result = lookup.invalid(str(exc))
     else:
         limiter.hit(CAKUPAN)
-        coverage = models.covering(nik, read_only=True)
-        extra = None if coverage.covered else aside(nik, read_only=True)
-        result = {"status": coverage.status, "coverage": coverage, "aside": extra,
-                  "facts": scheme_facts(coverage.skema),
-                  "masked": models.mask_name(coverage.nama),
-                  "token": seal_nik(nik) if extra and extra.invites_report else None}
+        result = lookup.answer(nik, read_only=True)
+        if result.invites_report:
+            result = result._replace(token=seal_nik(nik))
     return page_or_fragment("public/home.html", "hasil", result=result, no_store=True, plain=True)

@@ -22,10 +22,8 @@ from flask import (
 from peewee import OperationalError
 
 import models
-from cases import casework
-from cases.lookup import aside
+from cases import casework, lookup
 from extensions import limiter
-from office.schedules import scheme_facts
 from views.reports import (
     BUSY,
     no_store,
@@ -66,21 +64,17 @@ def kiosk_page(form: ReportForm, *, check=None, notice=None, status=200):
                        check_form=CheckForm(formdata=None), once=once_token())
 
 
-def check_result(stored: dict | None) -> tuple[dict | None, str | None]:
+def check_result(stored: dict | None) -> tuple[lookup.Answer | None, str | None]:
     """The check shown on screen (from the session) and the NIK to prefill the report with."""
     if not stored:
         return None, None
     if "galat" in stored:
-        return {"status": "tidak-valid", "message": stored["galat"]}, None
+        return lookup.invalid(stored["galat"]), None
     nik = open_nik(stored.get("token"))
     if nik is None:
         return None, None
-    coverage = models.covering(nik)
-    extra = None if coverage.covered else aside(nik)
-    result = {"status": coverage.status, "coverage": coverage, "aside": extra,
-              "facts": scheme_facts(coverage.skema),
-              "masked": models.mask_name(coverage.nama)}
-    return result, nik if extra and extra.invites_report else None
+    result = lookup.answer(nik)
+    return result, nik if result.invites_report else None
 
 
 @bp.get("/kios")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, request, session, url_for
 from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
 
@@ -55,12 +55,26 @@ def _plain_block(template: str, block: str, context: dict) -> str:
         names = current_app.extensions["plain_globals"] = {
             name: value for name, value in env.globals.items()
             if not isinstance(value, LocalProxy)}
+        names["url_for"] = _kept_url
     found = env.get_template(template)
     try:
         return env.concat(found.blocks[block](found.new_context({**names, **context},
                                                                 shared=True)))
     except Exception:
         return env.handle_exception()
+
+
+def _kept_url(endpoint: str, **values) -> str:
+    """url_for in a plain block: a route's URL without arguments is the same for every request
+    under one script root, so each worker builds it once, not on every check answer."""
+    if values or endpoint.startswith("."):
+        return url_for(endpoint, **values)
+    urls = current_app.extensions.setdefault("plain_urls", {})
+    key = (endpoint, request.script_root)
+    found = urls.get(key)
+    if found is None:
+        found = urls[key] = url_for(endpoint)
+    return found
 
 
 def _shell(template: str, block: str) -> tuple[str | None, str | None]:
