@@ -212,7 +212,7 @@ WRITE_FAILED = ("Impor gagal, tidak ada yang tersimpan: basis data tidak dapat m
                 "Periksa ruang disk, lalu jalankan lagi.")
 SKIP_HELP = "Impor baris yang benar saja; baris bermasalah dilaporkan dan dilewati."
 SHEET_HELP = "Lembar (sheet) spreadsheet: nama atau nomor; bawaan: lembar pertama."
-NOT_UTF8 = ("Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai \"CSV UTF-8\", atau "
+NOT_UTF8 = ("Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai “CSV UTF-8”, atau "
             "impor spreadsheet-nya langsung (.xlsx, .xls, .ods).")
 
 

@@ -104,8 +104,8 @@ def run(job_id: int) -> str:
             if not result.written and any(p.line == 0 for p in result.problems):
                 error = next(p.message for p in result.problems if p.line == 0)
     except UnicodeDecodeError:
-        error = ("Berkas bukan teks UTF-8. Di Excel, simpan dengan \"Save as\" lalu pilih "
-                 "\"CSV UTF-8 (Comma delimited)\", kemudian unggah lagi.")
+        error = ("Berkas bukan teks UTF-8. Di Excel, simpan dengan “Save as” lalu pilih "
+                 "“CSV UTF-8 (Comma delimited)”, kemudian unggah lagi.")
     except Exception:  # noqa: BLE001 - whatever it was, the job must end as failed
         traceback.print_exc()
         error = ("Terjadi kesalahan di server saat impor; tidak ada data yang disimpan. "

@@ -141,7 +141,7 @@ def run(source: str | os.PathLike, folder: Path, filename: str, owner: int, *,
     except (TableError, UnicodeDecodeError) as exc:
         target.unlink(missing_ok=True)
         summary.problem = (str(exc) if isinstance(exc, TableError) else
-                           "Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai \"CSV UTF-8\", "
+                           "Berkas CSV ini bukan teks UTF-8. Simpan ulang sebagai “CSV UTF-8”, "
                            "atau unggah spreadsheet-nya langsung (.xlsx, .xls, .ods).")
         summary.counts = dict.fromkeys(STATUSES, 0)
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -144,25 +144,35 @@ def admin(client, make_user):
     return client
 
 
-def test_family_scheme_passes_to_another_member_on_death(admin):
+def _family_with_pkh():
+    """A family card of two whose PKH is registered to the head, and the page that ends it."""
     import datetime
-
-    from tests.conftest import csrf_token
 
     head = add_person(no_kk=KK, nama="SUPARMI")
     wife = add_person(no_kk=KK, nama="SITI")
-    outsider = add_person(no_kk="3510160101200099", nama="LAIN")
     enrolment = models.enrol(head, "PKH", sumber="impor", sejak=datetime.date(2024, 1, 1))
-    path = f"/admin/kepesertaan/{enrolment.id}/akhiri"
+    return head, wife, enrolment, f"/admin/kepesertaan/{enrolment.id}/akhiri"
+
+
+def _end_for_death(admin, path, heir):
+    from tests.conftest import csrf_token
+
+    return admin.post(path, data={"alasan": "meninggal", "tanggal": "2026-01-15",
+                                  "penerus": heir, "csrf_token": csrf_token(admin, path)})
+
+
+def test_family_scheme_passes_to_another_member_on_death(admin):
+    import datetime
+
+    head, wife, enrolment, path = _family_with_pkh()
+    outsider = add_person(no_kk="3510160101200099", nama="LAIN")
     page = admin.get(path).get_data(as_text=True)
     assert f'<option value="{wife}">SITI (NIK {wife})</option>' in page and outsider not in page
     # Someone outside the card is refused, and nothing changes.
-    response = admin.post(path, data={"alasan": "meninggal", "tanggal": "2026-01-15",
-                                      "penerus": outsider, "csrf_token": csrf_token(admin, path)})
+    response = _end_for_death(admin, path, outsider)
     assert response.status_code == 422 and "No. KK yang sama" in response.get_data(as_text=True)
     assert models.covering(head).status == "terdaftar"
-    response = admin.post(path, data={"alasan": "meninggal", "tanggal": "2026-01-15",
-                                      "penerus": wife, "csrf_token": csrf_token(admin, path)})
+    response = _end_for_death(admin, path, wife)
     assert response.status_code == 303
     ended = models.Enrolment.get_by_id(enrolment.id)
     assert ended.berakhir == datetime.date(2026, 1, 15)
@@ -173,6 +183,26 @@ def test_family_scheme_passes_to_another_member_on_death(admin):
     assert models.covering(head).status == "keluarga-terdaftar"  # the family keeps its aid
     html = admin.get(response.headers["Location"]).get_data(as_text=True)
     assert "dipindahkan ke anggota keluarga" in html
+
+
+def test_pergantian_pengurus_leaves_one_audit_entry_without_a_nik(admin):
+    """The hand-over is one step in the audit log: one row, the ended enrolment's action,
+    naming both members by their HMAC (the log's search finds either), neither NIK in clear."""
+    from peewee import fn
+
+    from office.audit import AuditEntry
+    from web.security import audit_subject
+
+    head, wife, _enrolment, path = _family_with_pkh()
+    last = AuditEntry.select(fn.MAX(AuditEntry.id)).scalar() or 0
+    assert _end_for_death(admin, path, add_person(no_kk="3510160101200099")).status_code == 422
+    assert not AuditEntry.select().where(AuditEntry.id > last).exists()  # refused: no row
+    assert _end_for_death(admin, path, wife).status_code == 303
+    [entry] = AuditEntry.select().where(AuditEntry.id > last)
+    assert (entry.action, entry.actor) == ("kepesertaan.akhiri", "kepala")
+    assert entry.subject == audit_subject(
+        "NIK", head, f"PKH: meninggal, pergantian pengurus ke {audit_subject('NIK', wife)}")
+    assert head not in entry.subject and wife not in entry.subject and KK not in entry.subject
 
 
 # 6. The rice counter: a mistyped NIK is invalid, not "not a recipient"; the chart's scale -----
@@ -331,6 +361,94 @@ def test_words_quotes_dates_and_brackets():
         == "Program Keluarga Harapan (PKH, tingkat pusat)"
     assert mid_sentence("Tidak berdomisili di Banyuwangi") == "tidak berdomisili di Banyuwangi"
     assert mid_sentence("ASN atau TNI") == "ASN atau TNI"
+
+
+# Quotation marks: the interface quotes with “…”, never with straight "…". A quotation is a
+# pair that opens after a space, a bracket or the start of a text: attributes (`="…"`) never do.
+QUOTATION = re.compile(r'(?:^|(?<=[\s(\[]))"[^"\n]*[^\W\d_]{2}[^"\n]*"')
+JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+SQL = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|RETURNING|FROM|WHERE)\b")  # "column"
+CODE = re.compile(r"`[^`]*`")  # a command to type, e.g. `pg_dump … "$DATABASE_URL"`
+NOT_APP = {"tests", "bench", "node_modules", "__pycache__"}
+
+
+def _visible_text(source: str) -> list:
+    """A template's text as a reader sees it: no Jinja tags (an expression reads as `teks`),
+    no tags or attributes, nothing inside script, style or code samples."""
+    from html.parser import HTMLParser
+
+    class Visible(HTMLParser):
+        HIDDEN = {"script", "style", "code", "pre", "kbd", "samp"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.hidden, self.text = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in self.HIDDEN
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in self.HIDDEN
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.text.append(data)
+
+    parser = Visible()
+    parser.feed(JINJA.sub(lambda m: "teks" if m.group(0).startswith("{{") else "", source))
+    parser.close()
+    return parser.text
+
+
+def _messages(path) -> list:
+    """A module's string literals as (line, text), an f-string's fields as `…` (a field alone
+    in straight quotes is code quoting a name); docstrings, SQL and `code` spans left out: they
+    are not the interface's words."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                                | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(part.value if isinstance(part, ast.Constant) else "…"
+                           for part in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings:
+            text = node.value
+        else:
+            continue
+        if not SQL.search(text):
+            found.append((node.lineno, CODE.sub("", text)))
+    return found
+
+
+def test_the_interface_quotes_with_indonesian_quotation_marks():
+    import os
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    straight = [f"{path.relative_to(root)}: {quote.group(0)}"
+                for path in sorted((root / "templates").rglob("*.html"))
+                for text in _visible_text(path.read_text(encoding="utf-8"))
+                for quote in QUOTATION.finditer(text)]
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if d not in NOT_APP and not d.startswith(".")]
+        for path in (pathlib.Path(folder, name) for name in files if name.endswith(".py")):
+            straight += [f"{path.relative_to(root)}:{line}: {quote.group(0)}"
+                         for line, text in _messages(path)
+                         for quote in QUOTATION.finditer(text)]
+    assert straight == []
+    # The rule itself: a quotation is found, an attribute or an Excel formula is not.
+    assert _visible_text('<p class="a">centang "Evaluate formulas"</p>') == [
+        'centang "Evaluate formulas"']
+    assert QUOTATION.search('centang "Evaluate formulas"')
+    assert not any(QUOTATION.search(t) for t in _visible_text(
+        '{% block body_attrs %} class="meja"{% endblock %}<a href="{{ url }}" title="x y">'
+        'ditulis <code>="3510…"</code> “CSV UTF-8”</a>'))
 
 
 def test_check_names_a_bracketed_scheme_without_doubled_brackets(client, app):
