@@ -229,7 +229,7 @@ def import_data(path, skip_invalid, sheet, skema):
         with models.db.connection_context():
             result = recipients.import_register(path, skip_invalid=skip_invalid, sheet=sheet,
                                                 skema=skema, progress=print_progress())
-            audit.record(audit.SYSTEM, "impor", f"import-data {os.path.basename(path)}")
+            audit.record(audit.SYSTEM, "impor", f"import-data {result.summary(path)}")
     except UnicodeDecodeError:
         raise click.ClickException(NOT_UTF8) from None
     except (OperationalError, sqlite3.OperationalError) as exc:

@@ -74,6 +74,12 @@ class FileResult:
     def ok(self) -> bool:
         return self.written and not self.problems
 
+    def summary(self, filename: str, *details: str) -> str:
+        """What the audit log says of an import: the file and its outcome, no personal data."""
+        outcome = "disimpan" if self.written else "tidak disimpan"
+        parts = [f"{self.rows} baris", outcome, *details, f"{len(self.problems)} masalah"]
+        return f"{os.path.basename(filename)}: {', '.join(parts)}"
+
     def finish(self) -> None:
         """Once the import is over: the problems in line order, and the rows they left out."""
         self.problems.sort(key=lambda p: p.line)

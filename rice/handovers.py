@@ -79,9 +79,8 @@ def import_handovers(programme: Programme, source, *, skip_invalid: bool = False
 
 def handover_summary(programme: Programme, filename: str, result: HandoverImportResult) -> str:
     """What the audit log says of a hand-over import: the file and its outcome, no number."""
-    outcome = "disimpan" if result.written else "tidak disimpan"
-    return (f"program {programme.id}, {os.path.basename(filename)}: {result.rows} baris, "
-            f"{outcome}, {result.added} penyerahan baru, {len(result.problems)} masalah")[:200]
+    summary = result.summary(filename, f"{result.added} penyerahan baru")
+    return f"program {programme.id}, {summary}"[:200]
 
 
 class _Checker:

@@ -91,6 +91,12 @@ def test_valid_file_is_imported_in_the_background(admin):
     assert "Selesai, data tersimpan" in page and "2 baru" in page
     # The upload holds personal data: it is gone once the job is over.
     assert not (job.path / import_files.UPLOAD).exists()
+    # Who imported which file is in the audit log, the file's NIKs are not.
+    from office import audit
+
+    [entry] = audit.entries("impor")
+    assert entry.actor == "kepala" and "daftar.csv" in entry.subject
+    assert head not in entry.subject and child not in entry.subject
 
 
 def test_problems_by_line_nothing_written(admin):

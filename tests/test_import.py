@@ -267,3 +267,11 @@ def test_command_line(runner, tmp_path):
     result = runner.invoke(args=["import-data", str(good)])
     assert result.exit_code == 0
     assert "Penduduk: 0 baru, 0 diperbarui, 1 tidak berubah" in result.output
+    # Every run is in the audit log, by the system, with its file, its outcome and no NIK.
+    from office import audit
+
+    subjects = [entry.subject for entry in audit.entries("impor")]
+    assert subjects == ["import-data benar.csv: 1 baris, disimpan, 0 masalah",
+                        "import-data salah.csv: 2 baris, disimpan, 1 masalah",
+                        "import-data salah.csv: 2 baris, tidak disimpan, 1 masalah"]
+    assert all(entry.actor == audit.SYSTEM for entry in audit.entries("impor"))
