@@ -530,6 +530,23 @@ def test_report_failure_says_it_cannot_save(client, monkeypatch):
     assert "tidak dapat menyimpan data saat ini" in response.get_data(as_text=True)
 
 
+
+def test_objection_failure_says_it_cannot_save_and_keeps_what_was_typed(client, monkeypatch):
+    from peewee import OperationalError
+
+    from cases import objections
+    from tests.test_transparency import enrolled, object_to
+
+    def full(*args, **kwargs):
+        raise OperationalError("database or disk is full")
+    monkeypatch.setattr(objections, "submit_objection", full)
+    response = object_to(client, enrolled(), keterangan="Sudah punya toko besar di pasar.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "tidak dapat menyimpan data saat ini" in page
+    assert "Sudah punya toko besar di pasar." in page  # nothing typed is lost
+    assert objections.Objection.select().count() == 0
+
 # 17. `flask backup` under steady writes finishes and reports what the file holds.
 
 def test_backup_under_write_load_finishes_and_counts_the_file(app, runner, tmp_path):

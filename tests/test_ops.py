@@ -18,6 +18,19 @@ def test_health_ok(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_health_says_when_the_disk_is_nearly_full(client, monkeypatch):
+    """A monitor hears of a nearly full disk before writes fail: still 200, not "ok"."""
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(2**30, 2**30 - 2**20, 2**20))
+    response = client.get("/sehat")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "terganggu", "database": "ok",
+                                   "batas_permintaan": "ok", "disk": "hampir penuh"}
+
+
 def test_health_reports_a_dead_database(tmp_path):
     missing = tmp_path / "no-such-dir" / "x.db"
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{missing}",
