@@ -178,6 +178,13 @@ def test_objectors_hear_of_the_decision(client, make_user, sms_on):
         sanggahan_id=second.id)[-1].teks
     for text in texts:
         assert_private(text, (nik, "KAYA RAYA"), ("", "WARGA PEDULI"))
+    # The reviewer sees both messages on the objection's page, with where each stands.
+    make_user("verif4")
+    login(client, "verif4")
+    html = client.get(f"/verifikasi/sanggahan/{objection.kode}").get_data(as_text=True)
+    table = html[html.index('id="sms-kasus"'):html.index("</table>", html.index('id="sms-kasus"'))]
+    assert table.count('data-status="antri"') == 2
+    assert all(text in table for text in texts)
 
 
 def test_retention_forgets_the_numbers_and_old_received_messages(client, make_user, sms_on):
