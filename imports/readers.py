@@ -106,6 +106,7 @@ def delimiter_of(header: str) -> str:
 # unterminated quote runs on to the end of the file; a 30 MB one-line upload) stops the import
 # with its line number, read in bounded pieces: time linear in the file, memory bounded.
 MAX_RECORD = 100_000
+TICK_CHARS = 4_000_000  # characters read between two progress calls at most (tens of ms)
 
 
 def _too_long(first: int) -> TableError:
@@ -161,12 +162,14 @@ class CsvReader:
             tuple[int, list[str]]]:
         """(first line, fields) of each record with as many fields as the header.
 
-        A record with another number of fields adds a problem (and counts as a row). At each
-        record of the right width whose count is a multiple of `every`, report("membaca", count,
-        0) is asked; True raises Cancelled. `count` holds the records read once this is done.
+        A record with another number of fields adds a problem (and counts as a row). After
+        every `every` records, and after every TICK_CHARS characters read (a file of over-long
+        records, or of nothing but problems, is cancelled as quickly as a good one),
+        report("membaca", count, 0) is asked; True raises Cancelled. `count` holds the records
+        read once this is done.
         """
         stream, delimiter, width = self.stream, self.delimiter, self.width
-        count = 0
+        count = read = 0
         try:
             for first, text in physical_records(stream):
                 if '"' in text or SEP in text or "'" in text:
@@ -174,15 +177,18 @@ class CsvReader:
                               next(csv.reader([text], delimiter=delimiter), [])]
                 else:
                     fields = text.rstrip("\r\n").split(delimiter)
+                read += len(text)
+                if len(fields) != width and not "".join(fields).strip():
+                    continue  # a blank line
+                count += 1
+                if not count % every or read >= TICK_CHARS:
+                    read = 0
+                    if report("membaca", count, 0):
+                        raise Cancelled
                 if len(fields) != width:
-                    if not "".join(fields).strip():
-                        continue  # a blank line
-                    count += 1
                     problems.append(Problem(first, f"Baris ini berisi {len(fields)} kolom; "
                                                    f"seharusnya {width} seperti baris judul."))
                     continue
-                count += 1
-                _tick(count, every, report)
                 yield first, fields
         finally:
             self.count = count

@@ -240,6 +240,26 @@ def test_progress_and_cancellation(app, monkeypatch):
     assert counts() == (0, 0)
 
 
+
+@pytest.mark.parametrize("body", [
+    "x\n" * 45_000,  # nothing but rows of the wrong width: every one a problem
+    ("3510161705800001," + "x" * 60_000 + ",SITI,Jl. Mawar,35.10.16.1001,\n") * 70,  # long rows
+], ids=["problem-rows", "long-rows"])
+def test_a_cancel_while_reading_is_honoured_whatever_the_rows(app, body):
+    """The reader asks whether to go on every REPORT_EVERY rows, problems included, and every
+    TICK_CHARS characters: a file of nothing but problems, or of a few very long rows, is
+    cancelled while it is read, as a good one is."""
+    asked = []
+
+    def progress(phase, done, total):
+        asked.append((phase, done))
+        return True
+
+    result = run(HEADER + "\n" + body, progress=progress)
+    assert result.cancelled and not result.written
+    assert asked[0][0] == "membaca" and asked[0][1] <= importer.REPORT_EVERY
+    assert counts() == (0, 0)
+
 def test_bulk_load_rebuilds_plain_indexes(app, monkeypatch):
     monkeypatch.setattr(bulk, "REBUILD_AT", 1)
     nik = new_nik()
