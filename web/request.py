@@ -20,10 +20,15 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 class Request(FlaskRequest):
     def _load_form_data(self) -> None:
-        if "form" in self.__dict__ or self.mimetype != URLENCODED or not self.want_form_data_parsed:
+        environ = self.environ
+        plain = environ.get("CONTENT_TYPE") == URLENCODED  # what every browser sends: no parse
+        if "form" in self.__dict__ or not (plain or (self.mimetype == URLENCODED
+                                                     and self.want_form_data_parsed)):
             super()._load_form_data()
         else:
-            length, limit = self.content_length, self.max_content_length
+            length, limit = _declared_length(environ), self.max_content_length
+            if length is None:
+                length = self.content_length  # chunked, or a length Werkzeug must judge
             if (length is not None and (limit is None or length <= limit)
                     and "_cached_data" not in self.__dict__):
                 # A body that announced its length (a browser's form): read exactly that.
@@ -43,3 +48,13 @@ class Request(FlaskRequest):
         if form and any("\x00" in key or "\x00" in value
                         for key, value in form.items(multi=True) if isinstance(value, str)):
             raise BadRequest()
+
+
+def _declared_length(environ: dict) -> int | None:
+    """A plain Content-Length of a body sent whole, read without Werkzeug's header parsing;
+    None for anything else (chunked, or not plain digits), which request.content_length
+    judges as before."""
+    value = environ.get("CONTENT_LENGTH")
+    if value and value.isascii() and value.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
+        return int(value)
+    return None
