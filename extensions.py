@@ -39,10 +39,13 @@ class PagesCompress(Compress):
             if length < config["COMPRESS_MIN_SIZE"]:
                 # Too small to compress (a check's fragment): say so in Vary and nothing more.
                 return _vary_on_encoding(response)
-            accept = request.headers.get("Accept-Encoding", "")
+            accept = request.environ.get("HTTP_ACCEPT_ENCODING", "")
+            # The header names in one pass: `name in response.headers` raises and catches an
+            # exception inside Werkzeug for every name that is absent.
+            names = {name.lower() for name, _value in response.headers.items()}
             if (response.status_code == 200 and response.mimetype == "text/html"
-                    and ";" not in accept and "ETag" not in response.headers
-                    and "Content-Encoding" not in response.headers):
+                    and ";" not in accept and "etag" not in names
+                    and "content-encoding" not in names):
                 return _compress_page(response, accept, config)
         return super().after_request(response)
 
