@@ -37,9 +37,9 @@ class Coverage(NamedTuple):
 # database backend and run through the DB-API, because Peewee's query builder alone would cost
 # many times the lookup itself. Both joins hit the partial unique indexes on active enrolments.
 _COVERAGE_SQL = """
-SELECT p.nik, p.nama, d.nama, p.no_kk,
-       s1.kode, s1.nama, s1.tingkat, e1.nik,
-       s2.kode, s2.nama, s2.tingkat, e2.nik
+SELECT p.nik AS c_nik, p.nama AS c_nama, d.nama AS c_desa, p.no_kk AS c_kk,
+       s1.kode AS own_kode, s1.nama AS own_nama, s1.tingkat AS own_tingkat, e1.nik AS own_nik,
+       s2.kode AS kk_kode, s2.nama AS kk_nama, s2.tingkat AS kk_tingkat, e2.nik AS kk_nik
 FROM (SELECT CAST({p} AS VARCHAR(16)) AS nik, CAST({p} AS VARCHAR(16)) AS kk) AS q
 LEFT JOIN penduduk p ON p.nik = q.nik
 LEFT JOIN wilayah d ON d.kode = p.desa_kode
@@ -49,6 +49,16 @@ LEFT JOIN kepesertaan e2 ON e2.family_kk = COALESCE(q.kk, p.no_kk) AND e2.berakh
 LEFT JOIN skema s2 ON s2.kode = e2.skema_kode
 """
 _compiled: dict[str, str] = {}
+COLUMNS = 12  # the covering query's columns; a query built on it (cases/lookup) adds its own
+
+
+def coverage_sql(database) -> str:
+    """The covering query for this database (its parameters: the NIK, a typed No. KK or None);
+    its columns are named, so another query may select from it."""
+    sql = _compiled.get(database.param)
+    if sql is None:
+        sql = _compiled[database.param] = _COVERAGE_SQL.format(p=database.param)
+    return sql
 
 
 def covering(nik: str, no_kk: str | None = None, *, read_only: bool = False) -> Coverage:
@@ -59,18 +69,17 @@ def covering(nik: str, no_kk: str | None = None, *, read_only: bool = False) -> 
     reports and decisions all call it.
     """
     database = replica if read_only and replica.obj is not None else db
-    sql = _compiled.get(database.param)
-    if sql is None:
-        sql = _compiled[database.param] = _COVERAGE_SQL.format(p=database.param)
+    sql = coverage_sql(database)
     row = database.execute_sql(sql, (nik, no_kk)).fetchone()
-    coverage = _coverage_from_row(row)
+    coverage = coverage_from_row(row)
     if not coverage.covered and no_kk and row[3] and row[3] != no_kk:
         # The typed card was checked above; the register's own card of this NIK still counts.
-        coverage = _coverage_from_row(database.execute_sql(sql, (nik, None)).fetchone())
+        coverage = coverage_from_row(database.execute_sql(sql, (nik, None)).fetchone())
     return coverage
 
 
-def _coverage_from_row(row) -> Coverage:
+def coverage_from_row(row) -> Coverage:
+    """The Coverage of a row of the covering query (its first COLUMNS columns)."""
     nik, nama, desa, no_kk = row[0:4]
     if row[4] is not None:
         return Coverage("terdaftar", nama, desa, no_kk, *row[4:8])

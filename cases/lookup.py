@@ -3,8 +3,8 @@ what covers it (covering.py), and for a NIK nothing covers what the check adds â
 the person already being assessed (and by when a decision is due), or an enrolment that ended
 (and since when).
 
-The aside is asked only when the covering query found nothing, so the check stays one lookup for
-everyone who is covered. Never the reporter's identity, never the case's tracking code: a
+One query answers it all (`_ANSWER_SQL`); the aside's lookups run only for a NIK the covering
+query found nothing for. Never the reporter's identity, never the case's tracking code: a
 stranger may type any NIK.
 """
 from __future__ import annotations
@@ -12,21 +12,28 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
-from covering import Coverage, covering
+from covering import COLUMNS, Coverage, coverage_from_row, coverage_sql
 from database import db, replica
 from formats import mask_name
 from office.schedules import Facts, scheme_facts
 from vocabulary import DECEASED
 
-# One round trip: the open assessment's due date, and the last enrolment that ended.
-_ASIDE_SQL = """
-SELECT (SELECT MIN(tenggat) FROM laporan WHERE nik = q.nik AND status = 'menunggu-penilaian'),
+# The check in one round trip: the covering query (covering.py) and, for a NIK it does not
+# cover, the open assessment's due date and the last enrolment that ended. The CASE and the
+# join's first conditions keep both lookups from running for everyone who is covered.
+_ANSWER_SQL = """
+SELECT c.*,
+       CASE WHEN c.own_kode IS NULL AND c.kk_kode IS NULL THEN (
+           SELECT MIN(tenggat) FROM laporan
+           WHERE nik = CAST({p} AS VARCHAR(16)) AND status = 'menunggu-penilaian') END,
        e.berakhir, e.skema_kode, e.alasan_berakhir
-FROM (SELECT CAST({p} AS VARCHAR(16)) AS nik) AS q
-LEFT JOIN kepesertaan e ON e.id = (
-    SELECT id FROM kepesertaan WHERE nik = q.nik AND berakhir IS NOT NULL
+FROM ({coverage}) AS c
+LEFT JOIN kepesertaan e ON c.own_kode IS NULL AND c.kk_kode IS NULL AND e.id = (
+    SELECT id FROM kepesertaan WHERE nik = CAST({p} AS VARCHAR(16)) AND berakhir IS NOT NULL
     ORDER BY berakhir DESC, id DESC LIMIT 1)
 """
+_compiled: dict[str, str] = {}
+
 
 class Aside(NamedTuple):
     """What the check says beside "not covered"."""
@@ -41,11 +48,8 @@ class Aside(NamedTuple):
         return self.decision_due is None and not self.deceased
 
 
-def aside(nik: str, *, read_only: bool = False) -> Aside:
+def _aside(due, ended, scheme, reason) -> Aside:
     """The open assessment, or else the last ended enrolment, of an uncovered NIK."""
-    database = replica if read_only and replica.obj is not None else db
-    due, ended, scheme, reason = database.execute_sql(
-        _ASIDE_SQL.format(p=database.param), (nik,)).fetchone()
     if ended is None:
         return Aside(_day(due))
     return Aside(_day(due), _day(ended), scheme, (reason or "").startswith(DECEASED))
@@ -77,8 +81,14 @@ class Answer(NamedTuple):
 
 def answer(nik: str, *, read_only: bool = False) -> Answer:
     """The check's answer about a valid NIK (`read_only`: from the read replica if any)."""
-    coverage = covering(nik, read_only=read_only)
-    extra = None if coverage.covered else aside(nik, read_only=read_only)
+    database = replica if read_only and replica.obj is not None else db
+    sql = _compiled.get(database.param)
+    if sql is None:
+        sql = _compiled[database.param] = _ANSWER_SQL.format(
+            p=database.param, coverage=coverage_sql(database))
+    row = database.execute_sql(sql, (nik, nik, None, nik)).fetchone()
+    coverage = coverage_from_row(row)
+    extra = None if coverage.covered else _aside(*row[COLUMNS:])
     return Answer(coverage.status, coverage, extra, scheme_facts(coverage.skema),
                   mask_name(coverage.nama))
 
