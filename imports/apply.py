@@ -3,9 +3,9 @@
 SQLite (the default): in steps of staging.STEP rows, each a short transaction of its own (a
 few to a few tens of milliseconds), followed by a pause of half its time (YIELD), so that
 SQLite's one write lock is free between them and a resident's report or a reviewer's decision
-goes through while a 2,000,000-row list is written (a report's p99 39 ms in bench_import_live.py, against ~500 ms
-with no pause: a waiting writer's busy handler polls and rarely hits the instant between two
-steps).
+goes through while a 2,000,000-row list is written (a report's p99 39 ms in
+bench_import_live.py, against ~500 ms with no pause: a waiting writer's busy handler polls and
+rarely hits the instant between two steps).
 All or nothing stays: before a step commits, its undo entries are committed to the staging
 file (the before-image of each person and family desil it changes, the ids of the enrolments
 it inserts); on any failure, on a cancel, or when a reviewer's enrolment since the check touches
