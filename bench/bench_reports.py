@@ -1,9 +1,10 @@
 """Benchmark: report submissions per second under gunicorn, as a ratio to a hello-world route.
 
 Starts gunicorn (4 workers, bench/common.py) on a throw-away SQLite database made by
-`flask init-db`, then runs 16 concurrent clients (separate processes, each with its own session
-and CSRF token) against GET /bench/halo and against POST /lapor with a new person each time (each
-one a new case through stage 1), for the same number of seconds each. Rate limiting is off: from
+`flask init-db`, then runs 16 concurrent clients (separate processes, each sending what a
+resident's browser sends: no cookie, no token, `Sec-Fetch-Site: same-origin`) against GET
+/bench/halo and against POST /lapor with a new person each time (each one a new case through
+stage 1), for the same number of seconds each. Rate limiting is off: from
 one address it would answer 429 after 30 reports. Goal: ratio >= 0.20 with zero errors.
 
     .venv/bin/python bench/bench_reports.py [--seconds 12] [--clients 16] [--port 8202]
@@ -27,21 +28,9 @@ from nik import make_nik
 DESA = "35.10.16.1001"
 
 
-def session(conn) -> tuple[str, str]:
-    """A resident opening the form: the session cookie and the form's CSRF token."""
-    conn.request("GET", "/lapor")
-    response = conn.getresponse()
-    html = response.read().decode()
-    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    return cookie, common.csrf_token(html)
-
-
 def client(kind: str, index: int, port: int, start: float, stop: float, out) -> None:
     """One resident's browser: `index` is unique over the whole run, so every NIK is new."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    cookie = token = None
-    if kind == "lapor":
-        cookie, token = session(conn)
     birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=index * 10)
     serial, ok, errors = 0, 0, 0
     while time.time() < start:
@@ -58,14 +47,16 @@ def client(kind: str, index: int, port: int, start: float, stop: float, out) -> 
                 day = birth + datetime.timedelta(days=serial // 9999)
                 nik = make_nik("351016", day, index % 2 == 1, serial % 9999 + 1)
                 body = urllib.parse.urlencode({
-                    "csrf_token": token, "hubungan": "orang-lain",
+                    "hubungan": "orang-lain",
                     "pelapor_nama": f"Pelapor {index}", "pelapor_nik": "",
                     "pelapor_telepon": "081234567890", "nik": nik, "nama": "WARGA BARU",
                     "no_kk": "", "alamat": "Jl. Kenanga 3 RT 001 RW 002", "kecamatan": "",
                     "kode_desa": DESA, "kategori": "kehilangan-penghasilan",
                     "keterangan": "Kehilangan pekerjaan sejak pabrik tutup."})
+                # As a resident's browser sends it: no cookie, no token (web/origin.py).
                 conn.request("POST", "/lapor", body, {
-                    "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+                    "Sec-Fetch-Site": "same-origin",
+                    "Content-Type": "application/x-www-form-urlencoded"})
                 response = conn.getresponse()
                 response.read()
                 good = response.status == 303
@@ -86,7 +77,7 @@ def run(kind: str, port: int, clients: int, seconds: float) -> tuple[float, int,
     first = next(_runs) * clients
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    start = time.time() + 1.0  # every client has its session before the clock starts
+    start = time.time() + 1.0  # every client is connected before the clock starts
     stop = start + seconds
     procs = [ctx.Process(target=client, args=(kind, first + i, port, start, stop, out))
              for i in range(clients)]
