@@ -181,10 +181,10 @@ class CsvReader:
                 if len(fields) != width and not "".join(fields).strip():
                     continue  # a blank line
                 count += 1
-                if not count % every or read >= TICK_CHARS:
+                due = read >= TICK_CHARS
+                if due:
                     read = 0
-                    if report("membaca", count, 0):
-                        raise Cancelled
+                _tick(count, every, report, due)
                 if len(fields) != width:
                     problems.append(Problem(first, f"Baris ini berisi {len(fields)} kolom; "
                                                    f"seharusnya {width} seperti baris judul."))
@@ -194,9 +194,10 @@ class CsvReader:
             self.count = count
 
 
-def _tick(count: int, every: int, report) -> None:
-    """At every `every`th record: report("membaca", count, 0); True raises Cancelled."""
-    if not count % every and report("membaca", count, 0):
+def _tick(count: int, every: int, report, due: bool = False) -> None:
+    """At every `every`th record, or when `due`: report("membaca", count, 0); True raises
+    Cancelled."""
+    if (due or not count % every) and report("membaca", count, 0):
         raise Cancelled
 
 
