@@ -30,7 +30,7 @@ from pathlib import Path
 
 import common
 
-DESA = "35.10.16.1001"
+from nik import make_nik
 
 
 class Import:
@@ -85,26 +85,14 @@ def fresh(databases: common.Databases, name: str) -> dict:
     return env
 
 
-def report_form(browser: common.Browser, token: str, i: int) -> dict:
-    from nik import make_nik
-
-    birth = datetime.date(1931, 1, 1) + datetime.timedelta(days=i // 9000)
-    return {"csrf_token": token, "hubungan": "orang-lain", "pelapor_nama": "Budi Santoso",
-            "pelapor_nik": "", "pelapor_telepon": "0812 3456 7890",
-            "nik": make_nik("351016", birth, True, 1000 + i % 9000), "nama": "SITI WAHYUNI",
-            "no_kk": "", "alamat": "Jl. Mawar 1 RT 001 RW 002", "kecamatan": "",
-            "kode_desa": DESA, "kategori": "lansia-sebatang-kara",
-            "keterangan": "Tinggal sendiri sejak 2019."}
-
-
 def reports_during(job: Import, port: int, interval: float) -> list[tuple[str, float, int]]:
     """POST /lapor every `interval` s until the import ends: (phase, seconds, status)."""
     browser = common.Browser(port, timeout=60)
-    browser.get("/lapor")  # the session cookie; the public form carries no CSRF field
-    token = ""
+    browser.get("/lapor")  # the connection open, as a resident's first page
     samples, i = [], 0
     while not job.ended.is_set():
-        form = report_form(browser, token, i)
+        birth = datetime.date(1931, 1, 1) + datetime.timedelta(days=i // 9000)
+        form = common.report_form(make_nik("351016", birth, True, 1000 + i % 9000))
         sent = time.perf_counter()
         try:
             status = browser.post("/lapor", form).status

@@ -25,8 +25,6 @@ import common
 
 from nik import make_nik
 
-DESA = "35.10.16.1001"
-
 
 def client(kind: str, index: int, port: int, start: float, stop: float, out) -> None:
     """One resident's browser: `index` is unique over the whole run, so every NIK is new."""
@@ -46,13 +44,8 @@ def client(kind: str, index: int, port: int, start: float, stop: float, out) -> 
                 serial += 1
                 day = birth + datetime.timedelta(days=serial // 9999)
                 nik = make_nik("351016", day, index % 2 == 1, serial % 9999 + 1)
-                body = urllib.parse.urlencode({
-                    "hubungan": "orang-lain",
-                    "pelapor_nama": f"Pelapor {index}", "pelapor_nik": "",
-                    "pelapor_telepon": "081234567890", "nik": nik, "nama": "WARGA BARU",
-                    "no_kk": "", "alamat": "Jl. Kenanga 3 RT 001 RW 002", "kecamatan": "",
-                    "kode_desa": DESA, "kategori": "kehilangan-penghasilan",
-                    "keterangan": "Kehilangan pekerjaan sejak pabrik tutup."})
+                body = urllib.parse.urlencode(common.report_form(
+                    nik, pelapor_nama=f"Pelapor {index}", nama="WARGA BARU"))
                 # As a resident's browser sends it: no cookie, no token (web/origin.py).
                 conn.request("POST", "/lapor", body, {
                     "Sec-Fetch-Site": "same-origin",

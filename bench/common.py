@@ -45,6 +45,18 @@ def percentile(samples: list[float], pct: float) -> float:
 
 # --- processes ------------------------------------------------------------------------------
 
+def report_form(nik: str, **changes: str) -> dict:
+    """A resident's report about someone left out, as the public form at /lapor sends it (no
+    token: the form is origin-checked, web/origin.py)."""
+    form = {"hubungan": "orang-lain", "pelapor_nama": "Budi Santoso", "pelapor_nik": "",
+            "pelapor_telepon": "0812 3456 7890", "nik": nik, "nama": "SITI WAHYUNI",
+            "no_kk": "", "alamat": "Jl. Mawar 1 RT 001 RW 002", "kecamatan": "",
+            "kode_desa": "35.10.16.1001", "kategori": "lansia-sebatang-kara",
+            "keterangan": "Tinggal sendiri sejak 2019."}
+    form.update(changes)
+    return form
+
+
 def bench_env(url: str, secret: str = "bench", **extra: str) -> dict:
     """The environment of every process a benchmark starts: its database, and rate limiting off
     (from one address a load test would only measure 429s; limiter storage in memory)."""
