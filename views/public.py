@@ -33,7 +33,7 @@ def check():
     """Answer whether a NIK, or its family, already receives aid, and from which level.
 
     The hot path of the site, so no form class: one field, parsed by nik.parse_nik (the same
-    messages everywhere), then the one precompiled covering query (on the read replica if any).
+    messages everywhere), then the check's one query (cases/lookup.answer, read replica if any).
     Every answer about coverage counts against the client's allowance; a mistyped NIK only
     against the general ceiling on form posts.
     """
