@@ -15,6 +15,7 @@ from flask_login import LoginManager
 from flask_static_digest import FlaskStaticDigest
 from flask_wtf.csrf import CSRFProtect
 
+from web.encodings import offered
 from web.limits import RateLimits
 
 htmx = HTMX()
@@ -39,14 +40,15 @@ class PagesCompress(Compress):
             if length < config["COMPRESS_MIN_SIZE"]:
                 # Too small to compress (a check's fragment): say so in Vary and nothing more.
                 return _vary_on_encoding(response)
-            accept = request.environ.get("HTTP_ACCEPT_ENCODING", "")
             # The header names in one pass: `name in response.headers` raises and catches an
             # exception inside Werkzeug for every name that is absent.
             names = {name.lower() for name, _value in response.headers.items()}
-            if (response.status_code == 200 and response.mimetype == "text/html"
-                    and ";" not in accept and "etag" not in names
-                    and "content-encoding" not in names):
-                return _compress_page(response, accept, config)
+            if "content-encoding" in names:  # compressed already (web/encodings.GzipShell)
+                return _vary_on_encoding(response)
+            codings = offered(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
+            if (codings is not None and response.status_code == 200
+                    and response.mimetype == "text/html" and "etag" not in names):
+                return _compress_page(response, codings, config)
         return super().after_request(response)
 
 
@@ -60,9 +62,8 @@ def _vary_on_encoding(response):
     return response
 
 
-def _compress_page(response, accept: str, config):
+def _compress_page(response, offered: set[str], config):
     _vary_on_encoding(response)
-    offered = {part.strip().lower() for part in accept.split(",")}
     algorithms = config["COMPRESS_ALGORITHM"]
     if "br" in offered and "br" in algorithms:
         coding, data = "br", brotli.compress(

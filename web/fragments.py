@@ -8,6 +8,7 @@ from flask import current_app, render_template, request, session, url_for
 from jinja2_fragments.flask import render_block
 from werkzeug.local import LocalProxy
 
+from web.encodings import GzipShell, offered
 from web.filters import CONTACT_SECONDS
 
 
@@ -36,14 +37,23 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
         else:
             body = render_block(template, block, **context)
     elif plain and not session:
-        head, tail = _shell(template, block)
-        if head is None:
+        shell = _shell(template, block)
+        if shell is None:
             body = render_template(template, **context)
         else:
-            body = f"{head}{_plain_block(template, block, context)}{tail}"
+            head, tail, zipped = shell
+            body = _plain_block(template, block, context)
+            if _gzip_accepted():
+                response = current_app.response_class(zipped.around(body.encode()), status)
+                response.headers["Content-Encoding"] = "gzip"
+                return _headers(response, no_store)
+            body = f"{head}{body}{tail}"
     else:
         body = render_template(template, **context)
-    response = current_app.response_class(body, status)
+    return _headers(current_app.response_class(body, status), no_store)
+
+
+def _headers(response, no_store: bool):
     response.headers["Vary"] = "HX-Request"  # a new response: nothing else varies yet
     if no_store:
         response.headers["Cache-Control"] = "no-store"
@@ -53,18 +63,23 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
 def _plain_block(template: str, block: str, context: dict) -> str:
     """A block that needs nothing from the request, rendered with the template globals that
     are not request proxies: a context over `request`, `session` and `g` costs four times one
-    without them, a fifth of the check's whole answer."""
-    env = current_app.jinja_env
-    names = current_app.extensions.get("plain_globals")
-    if names is None:
-        names = current_app.extensions["plain_globals"] = {
-            name: value for name, value in env.globals.items()
-            if not isinstance(value, LocalProxy)}
+    without them, a fifth of the check's whole answer. The block's function, and the globals,
+    are kept per worker (unless templates reload), and its context is made without the
+    template's chained globals, which Jinja would copy for every answer."""
+    app = current_app._get_current_object()
+    env = app.jinja_env
+    kept = app.extensions.setdefault("plain_blocks", {})
+    found = None if env.auto_reload else kept.get((template, block))
+    if found is None:
+        names = {name: value for name, value in env.globals.items()
+                 if not isinstance(value, LocalProxy)}
         names["url_for"] = _kept_url
-    found = env.get_template(template)
+        loaded = env.get_template(template)
+        found = kept[(template, block)] = (loaded.blocks[block], loaded.name, loaded.blocks,
+                                           names)
+    render, name, blocks, names = found
     try:
-        return env.concat(found.blocks[block](found.new_context({**names, **context},
-                                                                shared=True)))
+        return env.concat(render(env.context_class(env, {**names, **context}, name, blocks)))
     except Exception:
         return env.handle_exception()
 
@@ -82,11 +97,12 @@ def _kept_url(endpoint: str, **values) -> str:
     return found
 
 
-def _shell(template: str, block: str) -> tuple[str | None, str | None]:
+def _shell(template: str, block: str) -> tuple[str, str, GzipShell] | None:
     """The page around `block` as an anonymous visitor sees it: everything but the block is
     the same for every visitor without a session (no name, no token; the footer's contact is
-    itself kept for CONTACT_SECONDS), so each worker renders it once a while and a check's
-    page costs its block alone. (None, None) when the empty block is not found once."""
+    itself kept for CONTACT_SECONDS), so each worker renders it (and gzip-compresses it,
+    web/encodings.py) once a while and a check's page costs its block alone: (head, tail,
+    the two compressed). None when the empty block is not found once."""
     shells = current_app.extensions.setdefault("page_shells", {})
     key, now = (template, block, request.script_root), time.monotonic()
     kept = shells.get(key)
@@ -94,9 +110,21 @@ def _shell(template: str, block: str) -> tuple[str | None, str | None]:
         return kept[1]
     empty = _plain_block(template, block, {})
     page = render_template(template)
-    parts = tuple(page.split(empty)) if page.count(empty) == 1 else (None, None)
+    parts = None
+    if page.count(empty) == 1:
+        head, tail = page.split(empty)
+        parts = (head, tail, GzipShell(head.encode(), tail.encode(),
+                                       current_app.config["COMPRESS_LEVEL"]))
     shells[key] = (now + CONTACT_SECONDS, parts)
     return parts
+
+
+def _gzip_accepted() -> bool:
+    """The client takes gzip, and pages are compressed with it (COMPRESS_ALGORITHM). A header
+    with quality values leaves the page to Flask-Compress's negotiation (extensions.py)."""
+    codings = offered(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
+    return bool(codings and "gzip" in codings
+                and "gzip" in current_app.config["COMPRESS_ALGORITHM"])
 
 
 def failed(status: int = 422) -> int:

@@ -1,0 +1,58 @@
+"""A page gzip-compressed in pieces (web/encodings.GzipShell) is the page itself to any gzip
+reader: Python's gzip module, zlib's own gzip reader fed a byte at a time (as a browser reads
+a slow line), for every size of head, answer and tail."""
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import zlib
+
+import pytest
+
+from web.encodings import GzipShell, offered
+
+
+def _text(rng: random.Random, size: int) -> bytes:
+    words = [b"<p>", b"</p>", b"Belum menerima bantuan", b"class=\"hasil\"", b"NIK", b"\n"]
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(words) if rng.random() < 0.7 else os.urandom(rng.randint(1, 40))
+    return bytes(out[:size])
+
+
+@pytest.mark.parametrize("head_size, middle_size, tail_size", [
+    (1304, 502, 569), (0, 0, 0), (1, 0, 1), (0, 700, 0), (40_000, 3_000, 10),
+    (70_000, 70_000, 70_000),  # past DEFLATE's window: the answer refers to the head's end
+])
+def test_the_pieces_make_the_page(head_size, middle_size, tail_size):
+    rng = random.Random(head_size * 31 + middle_size)
+    head, tail = _text(rng, head_size), _text(rng, tail_size)
+    shell = GzipShell(head, tail)
+    for _ in range(3):  # one shell serves many answers
+        middle = _text(rng, middle_size)
+        body = shell.around(middle)
+        assert gzip.decompress(body) == head + middle + tail
+        reader = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip only, as a browser asks
+        out = b"".join(reader.decompress(body[i:i + 1]) for i in range(len(body)))
+        assert out + reader.flush() == head + middle + tail
+        assert reader.eof and reader.unused_data == b""
+
+
+def test_the_answer_compresses_against_the_head():
+    """The answer may refer back into the head: a page whose answer repeats the head's words
+    is about as small in pieces as compressed whole."""
+    head = b"<section class=\"hasil belum-terdaftar\"><h2>Belum menerima bantuan</h2>" * 20
+    middle = b"<section class=\"hasil belum-terdaftar\"><h2>Belum menerima bantuan</h2>"
+    tail = b"</main></body></html>"
+    pieces = GzipShell(head, tail).around(middle)
+    whole = gzip.compress(head + middle + tail, 6)
+    assert len(pieces) <= len(whole) + 40
+
+
+@pytest.mark.parametrize("header, codings", [
+    ("gzip, deflate, br, zstd", {"gzip", "deflate", "br", "zstd"}), ("", {""}),
+    ("GZIP", {"gzip"}), ("br;q=1.0, gzip;q=0.8", None),
+])
+def test_offered_codings(header, codings):
+    assert offered(header) == codings
