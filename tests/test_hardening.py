@@ -67,6 +67,23 @@ def test_nul_in_multipart_form_refused(client, path):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("body", [b"nik=35101%0060101800001", b"nik=3510\x00", b"n%00ik=1",
+                                  b"nik=1&nama=A%00B"])
+@pytest.mark.parametrize("path", ["/lapor", "/cek"])
+def test_nul_in_url_encoded_form_refused(client, path, body):
+    """As a browser sends a form (url-encoded, its length declared), a NUL byte sent as it is
+    or %-encoded, in a value or a name, is refused before anything reads it."""
+    response = client.post(path, data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"nik=3510%2500", b"nik=%25%30%30"])
+def test_a_percent_sign_before_zeros_is_no_nul(client, body):
+    assert client.post("/cek", data=body,
+                       content_type="application/x-www-form-urlencoded").status_code == 200
+
+
 # 12. A body past the limit is a 413 even when it comes chunked, without a Content-Length.
 
 def chunked_post(client, path, body: bytes, content_type):

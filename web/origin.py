@@ -25,13 +25,14 @@ def _same_origin(url: str) -> bool:
 
 def same_site_request() -> bool:
     """Whether this request may be a form of ours (see the module's docstring)."""
-    site = request.headers.get("Sec-Fetch-Site")
+    environ = request.environ  # the headers as the server gave them: read on every check
+    site = environ.get("HTTP_SEC_FETCH_SITE")
     if site:
         return site in ("same-origin", "none")  # "none": typed, bookmarked, or a reload
-    origin = request.headers.get("Origin")
+    origin = environ.get("HTTP_ORIGIN")
     if origin:
         return origin != "null" and _same_origin(origin)
-    referer = request.headers.get("Referer")
+    referer = environ.get("HTTP_REFERER")
     if referer:
         return _same_origin(referer)
     return True

@@ -44,6 +44,9 @@ class Request(FlaskRequest):
             items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
             storage = self.parameter_storage_class
             self.__dict__.update(stream=stream, form=storage(items), files=storage())
+            if b"\x00" in body or b"%00" in body:  # a NUL in a field, as sent or %-encoded
+                raise BadRequest()
+            return
         form = self.__dict__.get("form")
         if form and any("\x00" in key or "\x00" in value
                         for key, value in form.items(multi=True) if isinstance(value, str)):
