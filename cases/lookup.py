@@ -19,8 +19,9 @@ from office.schedules import Facts, scheme_facts
 from vocabulary import DECEASED
 
 # The check in one round trip: the covering query (covering.py) and, for a NIK it does not
-# cover, the open assessment's due date and the last enrolment that ended. The CASE and the
-# join's first conditions keep both lookups from running for everyone who is covered.
+# cover, the open assessment's due date and the last enrolment that ended (one seek in the index
+# of ended enrolments, migrations/0011). The CASEs keep both lookups from running for anyone who
+# is covered: in a join's condition, SQLite computes the subquery first, as the key to seek by.
 _ANSWER_SQL = """
 SELECT c.*,
        CASE WHEN c.own_kode IS NULL AND c.kk_kode IS NULL THEN (
@@ -28,9 +29,9 @@ SELECT c.*,
            WHERE nik = CAST({p} AS VARCHAR(16)) AND status = 'menunggu-penilaian') END,
        e.berakhir, e.skema_kode, e.alasan_berakhir
 FROM ({coverage}) AS c
-LEFT JOIN kepesertaan e ON c.own_kode IS NULL AND c.kk_kode IS NULL AND e.id = (
+LEFT JOIN kepesertaan e ON e.id = CASE WHEN c.own_kode IS NULL AND c.kk_kode IS NULL THEN (
     SELECT id FROM kepesertaan WHERE nik = CAST({p} AS VARCHAR(16)) AND berakhir IS NOT NULL
-    ORDER BY berakhir DESC, id DESC LIMIT 1)
+    ORDER BY berakhir DESC, id DESC LIMIT 1) END
 """
 _compiled: dict[str, str] = {}
 

@@ -135,6 +135,24 @@ def test_check_of_an_ended_enrolment(client, app):
     assert "Laporkan orang ini" in html
 
 
+def test_check_names_the_enrolment_that_ended_last(client, app):
+    """Of several ended enrolments the check names the last to end; once the person is enrolled
+    again, the check says so and names none of them."""
+    import datetime
+
+    nik = add_person(no_kk="3510160101200089", nama="WAGIMAN")
+    for scheme, ended in (("PKH", datetime.date(2025, 3, 1)),
+                          ("RANTANG-KASIH", datetime.date(2026, 1, 9)),
+                          ("PKH", datetime.date(2025, 11, 30))):
+        enrolment = models.enrol(nik, scheme, sumber="uji", sejak=datetime.date(2024, 1, 1))
+        models.end_enrolment(enrolment.id, "Pindah domisili: ke Jember", ended)
+    html = _check(client, nik, htmx=True).get_data(as_text=True)
+    assert "tidak lagi terdaftar di RANTANG-KASIH sejak 9 Januari 2026" in html
+    models.enrol(nik, "PKH", sumber="uji", sejak=datetime.date(2026, 2, 1))
+    html = _check(client, nik, htmx=True).get_data(as_text=True)
+    assert "Sudah menerima bantuan" in html and "tidak lagi" not in html
+
+
 # 2. Pergantian pengurus: the family scheme passes to another member in one step ---------------
 
 @pytest.fixture
