@@ -393,13 +393,16 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+ACCEPT_ENCODING = "br, gzip"  # what the benchmarks accept, like a phone browser
+
+
 def wrk(port: int, path: str, seconds: int, *, connections: int = 32,
         script: str | None = None, compression: bool = True) -> tuple[float, float]:
     """wrk against 127.0.0.1:port: (requests per second, p99 latency in ms). Any non-2xx
     answer or socket error ends the run."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if compression:  # like a phone browser
-        command += ["-H", "Accept-Encoding: br, gzip"]
+        command += ["-H", f"Accept-Encoding: {ACCEPT_ENCODING}"]
     if script:
         command += ["-s", script]
     out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True,

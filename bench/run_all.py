@@ -81,9 +81,7 @@ def run_backend(name: str, url: str, people: int, seconds: int) -> dict:
     env = common.bench_env(url)
     with common.Gunicorn(PORT, env, (os.cpu_count() or 1) + 1), \
             tempfile.TemporaryDirectory() as tmp:
-        token, browser = bench_check.session(PORT)
-        script = bench_check.check_script(tmp, niks, token, browser.cookie_header(),
-                                          fragment=True)
+        script = bench_check.check_script(tmp, niks, fragment=True)
 
         def wrk(seconds, path, script=None):
             return common.wrk(PORT, path, seconds, script=script)
