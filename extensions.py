@@ -26,10 +26,11 @@ class PagesCompress(Compress):
     """Flask-Compress for pages only: static files are compressed once, at set-up, and served
     as they are (web/assets.py), never compressed again per request.
 
-    A rendered page (every check's answer) takes a short path with the same settings: the
-    library's general one costs about twice the compression itself on a 2 KB page. Anything
-    else — quality values in Accept-Encoding, an ETag, a stream, another status or type —
-    goes through the library."""
+    A rendered page takes a short path with the same settings: the library's general one
+    costs about twice the compression itself on a 2 KB page. A check's answer page usually
+    arrives compressed already (its kept shell, web/encodings.py) and only gets its Vary.
+    Anything else — quality values in Accept-Encoding, an ETag, a stream, another status or
+    type — goes through the library."""
 
     def after_request(self, response):
         if request.endpoint == "static":
