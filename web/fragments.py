@@ -37,14 +37,15 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
         else:
             body = render_block(template, block, **context)
     elif plain and not session:
-        shell = _shell(template, block)
+        app = current_app._get_current_object()
+        shell = _shell(app, template, block)
         if shell is None:
             body = render_template(template, **context)
         else:
             head, tail, zipped = shell
             body = _plain_block(template, block, context)
-            if _gzip_accepted():
-                response = current_app.response_class(zipped.around(body.encode()), status)
+            if _gzip_accepted(app):
+                response = app.response_class(zipped.around(body.encode()), status)
                 response.headers["Content-Encoding"] = "gzip"
                 return _headers(response, no_store)
             body = f"{head}{body}{tail}"
@@ -97,13 +98,13 @@ def _kept_url(endpoint: str, **values) -> str:
     return found
 
 
-def _shell(template: str, block: str) -> tuple[str, str, GzipShell] | None:
+def _shell(app, template: str, block: str) -> tuple[str, str, GzipShell] | None:
     """The page around `block` as an anonymous visitor sees it: everything but the block is
     the same for every visitor without a session (no name, no token; the footer's contact is
     itself kept for CONTACT_SECONDS), so each worker renders it (and gzip-compresses it,
     web/encodings.py) once a while and a check's page costs its block alone: (head, tail,
     the two compressed). None when the empty block is not found once."""
-    shells = current_app.extensions.setdefault("page_shells", {})
+    shells = app.extensions.setdefault("page_shells", {})
     key, now = (template, block, request.script_root), time.monotonic()
     kept = shells.get(key)
     if kept is not None and now < kept[0]:
@@ -113,18 +114,25 @@ def _shell(template: str, block: str) -> tuple[str, str, GzipShell] | None:
     parts = None
     if page.count(empty) == 1:
         head, tail = page.split(empty)
-        parts = (head, tail, GzipShell(head.encode(), tail.encode(),
-                                       current_app.config["COMPRESS_LEVEL"]))
+        parts = (head, tail, GzipShell(head.encode(), tail.encode()))
     shells[key] = (now + CONTACT_SECONDS, parts)
     return parts
 
 
-def _gzip_accepted() -> bool:
+def _gzip_accepted(app) -> bool:
     """The client takes gzip, and pages are compressed with it (COMPRESS_ALGORITHM). A header
-    with quality values leaves the page to Flask-Compress's negotiation (extensions.py)."""
-    codings = offered(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
-    return bool(codings and "gzip" in codings
-                and "gzip" in current_app.config["COMPRESS_ALGORITHM"])
+    with quality values leaves the page to Flask-Compress's negotiation (extensions.py). The
+    answer is kept per header: browsers send a handful of different ones."""
+    accept = request.environ.get("HTTP_ACCEPT_ENCODING", "")
+    known = app.extensions.setdefault("gzip_accepted", {})
+    found = known.get(accept)
+    if found is None:
+        codings = offered(accept)
+        found = bool(codings and "gzip" in codings
+                     and "gzip" in app.config["COMPRESS_ALGORITHM"])
+        if len(known) < 256:
+            known[accept] = found
+    return found
 
 
 def failed(status: int = 422) -> int:
