@@ -132,27 +132,30 @@ def main() -> None:
             f"sqlite:///{db}", RATELIMIT_ENABLED="false" if args.limits == "off" else "true",
             RATELIMIT_STORAGE_URI=storage,
             RATELIMIT_CAKUPAN="100000000 per minute", RATELIMIT_KIRIM="100000000 per minute")
-        with common.Gunicorn(args.port, env, args.workers):
+        with common.Gunicorn(args.port, env, args.workers) as server:
             browser = common.Browser(args.port)
             verify(browser, niks[0], fragment=False)
             verify(browser, niks[0], fragment=True)
             page_script = check_script(tmp, niks, False, compression=compression)
             fragment_script = check_script(tmp, niks, True, compression=compression)
             post_script = check_script(tmp, niks, False, "/bench/halo", compression)
-            runs = measure(args, page_script, fragment_script, post_script, compression)
+            runs = measure(args, server, page_script, fragment_script, post_script,
+                           compression)
     report(args, compression, runs)
 
 
 KINDS = ("page", "fragment", "post")
 
 
-def measure(args, page_script: str, fragment_script: str, post_script: str,
-             compression: bool) -> list[tuple[str, tuple[float, float]]]:
+def measure(args, server: common.Gunicorn, page_script: str, fragment_script: str,
+            post_script: str, compression: bool) -> list[tuple[str, tuple[float, ...]]]:
     """--rounds rounds of page, fragment and form-POST hello, each run between two runs of the
-    hello route: [("hello", (req/s, p99)), ("page", ...), ("hello", ...), ...]."""
+    hello route: [("hello", (req/s, p99, server CPU ms per request)), ("page", ...), ...]."""
     def run(path, script=None):
-        return common.wrk(args.port, path, args.seconds, connections=args.connections,
-                          script=script, compression=compression)
+        cpu = server.cpu_seconds()
+        rps, p99 = common.wrk(args.port, path, args.seconds, connections=args.connections,
+                              script=script, compression=compression)
+        return rps, p99, (server.cpu_seconds() - cpu) * 1000 / (rps * args.seconds)
 
     targets = {"page": ("/cek", page_script), "fragment": ("/cek", fragment_script),
                "post": ("/bench/halo", post_script)}
@@ -165,15 +168,19 @@ def measure(args, page_script: str, fragment_script: str, post_script: str,
     return runs
 
 
-def report(args, compression: bool, runs: list[tuple[str, tuple[float, float]]]) -> None:
-    """Each run against the mean of the hello runs just before and after it; medians."""
+def report(args, compression: bool, runs: list[tuple[str, tuple[float, ...]]]) -> None:
+    """Each run against the mean of the hello runs just before and after it; medians. Beside
+    the goal's ratios, the server's CPU time per request (gunicorn's processes, from /proc): a
+    steadier measure of what a check costs than throughput on a machine whose speed drifts."""
     ratios = {name: [] for name in KINDS}
     p99s = {name: [] for name in KINDS}
+    cpus = {name: [] for name in KINDS}
     measured = {name: [] for name in KINDS}
-    for (_, before), (kind, (rps, p99)), (_, after) in zip(runs[::2], runs[1::2], runs[2::2],
-                                                            strict=False):
+    for (_, before), (kind, (rps, p99, cpu)), (_, after) in zip(
+            runs[::2], runs[1::2], runs[2::2], strict=False):
         ratios[kind].append(rps / ((before[0] + after[0]) / 2))
         p99s[kind].append(p99 / ((before[1] + after[1]) / 2))
+        cpus[kind].append(cpu / ((before[2] + after[2]) / 2))
         measured[kind].append(rps)
     hellos = [result[0] for kind, result in runs if kind == "hello"]
     print(f"\n{args.people:,} people, gunicorn {args.workers} sync workers, wrk "
@@ -186,6 +193,9 @@ def report(args, compression: bool, runs: list[tuple[str, tuple[float, float]]])
               + ", ".join(f"{x:.2f}" for x in ratios[name]) + f"; req/s {rps})")
         print(f"  {' ' * 18}  p99 {statistics.median(p99s[name]):.2f}x hello's (goal <= 1.5x; "
               "runs " + ", ".join(f"{x:.2f}" for x in p99s[name]) + ")")
+    hello_cpu = statistics.median(result[2] for kind, result in runs if kind == "hello")
+    print(f"  server CPU per request: hello {hello_cpu:.3f} ms; "
+          + ", ".join(f"{name} {statistics.median(cpus[name]):.2f}x hello's" for name in KINDS))
     # For reading the numbers: what a form POST costs the server before any view work.
     post = statistics.median(ratios["post"])
     print(f"  POST hello (form)   ratio {post:.2f}x; the check's page "

@@ -341,6 +341,18 @@ class Gunicorn:
         sys.exit(f"gunicorn did not start on port {self.port}:\n"
                  + self.log_path.read_text(errors="replace")[-3000:])
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its workers have used so far."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # a process that ended meanwhile
+            if int(fields[2]) == self.process.pid:  # its process group: gunicorn's own
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def __enter__(self) -> Gunicorn:
         return self
 
