@@ -16,6 +16,8 @@ check's p99 latency <= 1.5x hello's.
 Rate limits stay on, in the shared SQLite storage every worker writes (the default set-up), with
 an allowance no run can spend: each answer still costs its counter write, as in production.
 Requests send `Accept-Encoding: br, gzip` like a phone browser, unless --no-compression.
+Beside the ratios, the CPU time gunicorn's processes spent per request (from /proc), each kind
+against the hello runs around it.
 
     .venv/bin/python bench/bench_check.py [--people 2000000] [--seconds 5] [--rounds 4]
         [--workers 3] [--connections 32] [--port 8101] [--dir /tmp/cekbansos-bench]

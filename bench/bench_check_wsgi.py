@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: F401  (the project on sys.path)
+import common  # the project on sys.path
 from bench_check import sample_niks
 
 KINDS = ("hello", "post", "page", "fragment")
@@ -33,7 +33,7 @@ def environ(method: str, path: str, body: bytes = b"", **headers: str) -> dict:
            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
            "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8101",
-           "HTTP_ACCEPT_ENCODING": "br, gzip"}
+           "HTTP_ACCEPT_ENCODING": common.ACCEPT_ENCODING}
     if body:
         env.update(CONTENT_TYPE="application/x-www-form-urlencoded",
                    CONTENT_LENGTH=str(len(body)), HTTP_SEC_FETCH_SITE="same-origin")

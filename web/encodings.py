@@ -6,13 +6,14 @@ A gzip body is one DEFLATE stream, and a DEFLATE stream may be cut into pieces t
 byte boundary (a sync flush) and are compressed apart, as long as no piece refers back to bytes
 the decoder has not seen: the shell's head is compressed once, with the gzip header; the answer
 is compressed per request with the head as its preset dictionary (the bytes the decoder has just
-decoded, so it may refer back into them and compresses as well as inside the whole page); the
-shell's tail is compressed once on its own, as the final piece; the trailer (CRC-32 and length
+decoded, so it may refer back into them: without them it would be 60 bytes longer); the shell's
+tail is compressed once on its own, as the final piece; the trailer (CRC-32 and length
 of the whole page) is computed per request. zlib writes every piece; nothing here encodes bits.
 
 Brotli streams cannot be joined like this, so a page built around a shell is sent gzip-coded
 when the client accepts gzip (every browser does): ~5 % more bytes than Brotli over the whole
-page (1,413 against 1,342 bytes for an uncovered NIK's answer), for a fraction of its CPU per check.
+page (1,413 against 1,342 bytes for an uncovered NIK's answer; 1,280 for gzip over the whole
+page), for a fraction of its CPU per check.
 """
 from __future__ import annotations
 
