@@ -12,7 +12,7 @@ request. zlib writes every piece; nothing here encodes bits.
 The answer is not compressed, as the htmx fragment that carries the same answer to a phone with
 JavaScript is not (under Flask-Compress's 1,000-byte floor): a few hundred bytes, which zlib's
 fastest level shrinks by ~190 bytes (with the head as its preset dictionary) for ~20 us of CPU
-per check, the largest single cost of the check's page (bench/bench_check_wsgi.py). Stored, the
+per check, more than the answer's query in a hot loop (bench/README.md). Stored, the
 piece costs ~2 us. On the 2,000,000-person register an uncovered NIK's page is 1,623 bytes sent
 (~1,430 with the answer compressed; 1,276 for gzip and 1,057 for Brotli over the whole page,
 compressed per request): 190 bytes more than a compressed answer, 6 ms at 250 kbit/s, and
