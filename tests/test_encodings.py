@@ -23,7 +23,7 @@ def _text(rng: random.Random, size: int) -> bytes:
 
 @pytest.mark.parametrize("head_size, middle_size, tail_size", [
     (1304, 502, 569), (0, 0, 0), (1, 0, 1), (0, 700, 0), (40_000, 3_000, 10),
-    (70_000, 70_000, 70_000),  # past DEFLATE's window: the answer refers to the head's end
+    (70_000, 70_000, 70_000),  # past DEFLATE's window and a stored block's 65,535 bytes
 ])
 def test_the_pieces_make_the_page(head_size, middle_size, tail_size):
     rng = random.Random(head_size * 31 + middle_size)

@@ -1,6 +1,6 @@
 """Content codings for pages: which ones a client accepts, and a kept page shell that is
 gzip-compressed once, so that a page made of the shell around a fresh answer (the NIK check's,
-web/fragments.py) compresses only the answer.
+web/fragments.py) costs no compression per request.
 
 A gzip body is one DEFLATE stream, and a DEFLATE stream may be cut into pieces that end on a
 byte boundary (a sync flush) and are compressed apart, as long as no piece refers back to bytes
@@ -30,6 +30,7 @@ _TRAILER = struct.Struct("<II")  # CRC-32 and length mod 2**32, little-endian (R
 # The answer's piece: zlib's level 0 writes stored blocks, with the smallest state (memory
 # level 1, a 512-byte window) since it matches nothing.
 _ANSWER = (0, zlib.DEFLATED, -9, 1)
+
 
 def offered(accept: str) -> set[str] | None:
     """The codings an Accept-Encoding header names, lower-case; None when it weighs them with
