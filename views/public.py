@@ -8,7 +8,7 @@ from extensions import limiter
 from nik import NikError, parse_nik
 from web.forms import seal_nik
 from web.fragments import cacheable, page_or_fragment
-from web.limits import CAKUPAN, KIRIM
+from web.limits import CAKUPAN, KIRIM, client_key
 from web.origin import anonymous_form
 
 bp = Blueprint("public", __name__)
@@ -35,16 +35,18 @@ def check():
     The hot path of the site, so no form class: one field, parsed by nik.parse_nik (the same
     messages everywhere), then the check's one query (cases/lookup.answer, read replica if any).
     Every answer about coverage counts against the client's allowance; a mistyped NIK only
-    against the general ceiling on form posts.
+    against the general ceiling on form posts. Who the client is is asked once, for both the
+    allowance and the report token.
     """
+    client = client_key()
     try:
         nik = parse_nik(request.form.get("nik")).nik
     except NikError as exc:
-        limiter.hit(KIRIM)
+        limiter.hit(KIRIM, client=client)
         result = lookup.invalid(str(exc))
     else:
-        limiter.hit(CAKUPAN)
+        limiter.hit(CAKUPAN, client=client)
         result = lookup.answer(nik, read_only=True)
         if result.invites_report:
-            result = result._replace(token=seal_nik(nik))
+            result = result._replace(token=seal_nik(nik, client))
     return page_or_fragment("public/home.html", "hasil", result=result, no_store=True, plain=True)

@@ -51,9 +51,10 @@ class CheckForm(FlaskForm):
 NIK_TOKEN_MINUTES = 15
 
 
-def seal_nik(nik: str) -> str:
-    """Encrypt a NIK for a hidden field, so a check result never carries it in clear text."""
-    return tokens.seal(NIK_TOKEN, f"{_client()}|{nik}")
+def seal_nik(nik: str, client: str | None = None) -> str:
+    """Encrypt a NIK for a hidden field, so a check result never carries it in clear text; only
+    the same client (`client`: client_key(), when the caller already asked) can open it."""
+    return tokens.seal(NIK_TOKEN, f"{client if client is not None else _client()}|{nik}")
 
 
 def open_nik(token: str | None, max_age: int = NIK_TOKEN_MINUTES * 60) -> str | None:

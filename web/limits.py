@@ -165,8 +165,9 @@ class RateLimits:
     def hit(self, allowance: Allowance, *extra: str, client: str | None = None) -> None:
         """Count one use for this client (and `extra` key parts); Limited when spent.
 
-        `client` names the client outside a web request (e.g. `sms:<hash of the number>`);
-        by default it is the request's (client_key()).
+        `client` names the client outside a web request (e.g. `sms:<hash of the number>`), or
+        the request's client when the caller already asked client_key(); by default it is
+        the request's (client_key()).
         """
         self._check(allowance, extra, count=True, client=client)
 
