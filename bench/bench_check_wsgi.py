@@ -8,10 +8,11 @@ fastest batch of each kind is reported (µs per request): on a shared machine th
 steadiest measure of the code, while bench_check.py measures the whole server. Rate limits on,
 in a throw-away SQLite storage; the register of bench_check.py (built there first).
 
-With --cold, every request starts with the CPU caches emptied (a 32 MB buffer written, one byte
-per cache line, before it; not timed) and each batch reports its median request: what a request
-costs a gunicorn worker that three other processes shared the two cores with since its last
-one, where the fastest batch of a hot loop is what the code costs at best.
+With --cold, every request starts with the core's own caches emptied (a 32 MB buffer written, one
+byte per cache line, before it, not timed: eight times the 4 MB L2 here, so L1 and L2 hold none
+of the app, and 32 MB of the shared L3 rewritten) and each batch reports its median request:
+what a request costs a gunicorn worker that three other processes shared the two cores with
+since its last one, where the fastest batch of a hot loop is what the code costs at best.
 
     .venv/bin/python bench/bench_check_wsgi.py [--people 2000000] [--batches 40] [--size 200]
         [--cold]
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--dir", default="/tmp/cekbansos-bench")
     parser.add_argument("--cold", action="store_true",
-                        help="empty the CPU caches before every request; medians")
+                        help="empty the core's caches before every request; medians")
     args = parser.parse_args()
     db = Path(args.dir) / f"check-{args.people}.db"
     if not db.exists():
@@ -92,7 +93,7 @@ def main() -> None:
                 answer.close()
             return (time.perf_counter() - began) / args.size * 1e6
 
-        evict = bytearray(32 << 20)  # larger than this machine's caches
+        evict = bytearray(32 << 20)  # eight times a core's L2 (4 MB here)
         stamp = bytes(len(evict) // 64)
 
         def cold(env: dict) -> float:
@@ -111,7 +112,7 @@ def main() -> None:
                 times[kind].append(batch(kind))
     if args.cold:  # the median batch of medians: a cold request is no steadier than its batch
         best = {kind: statistics.median(values) for kind, values in times.items()}
-        print(f"\n{args.people:,} people, caches emptied before every request, median of "
+        print(f"\n{args.people:,} people, core caches emptied before every request, median of "
               f"{args.batches} batches' median request of {args.size} (µs, in this process):")
     else:
         best = {kind: min(values) for kind, values in times.items()}
