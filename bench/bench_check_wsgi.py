@@ -93,8 +93,8 @@ def main() -> None:
                 answer.close()
             return (time.perf_counter() - began) / args.size * 1e6
 
-        evict = bytearray(32 << 20)  # eight times a core's L2 (4 MB here)
-        stamp = bytes(len(evict) // 64)
+        evict = bytearray(32 << 20) if args.cold else None  # eight times a core's 4 MB L2
+        stamp = bytes(len(evict) // 64) if args.cold else None
 
         def cold(env: dict) -> float:
             evict[::64] = stamp  # one write per 64-byte cache line
