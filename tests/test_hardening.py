@@ -332,6 +332,32 @@ def test_sealed_nik_bound_to_client_and_minutes(app, client):
         assert nik not in post("10.1.2.3")
 
 
+def test_a_checks_report_token_opens_only_for_the_client_that_checked(client):
+    """The check seals the NIK for the client whose allowance it counted (an IPv4 address, an
+    IPv6 /64): that client's report form opens with it, another client's asks for it again."""
+    import re
+
+    from tests.conftest import new_nik
+
+    nik = new_nik()
+
+    def checked_by(address):
+        html = client.post("/cek", data={"nik": nik},
+                           environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+        return re.search(r'name="token_nik" value="([^"]+)"', html).group(1)
+
+    def report_form(token, address):
+        return client.post("/lapor", data={"token_nik": token},
+                           environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+
+    token = checked_by("10.1.2.3")
+    assert f'value="{nik}"' in report_form(token, "10.1.2.3")
+    assert nik not in report_form(token, "10.9.9.9")
+    token = checked_by("2001:db8:1:2::5")
+    assert f'value="{nik}"' in report_form(token, "2001:db8:1:2::99")  # the same /64
+    assert "Silakan isi NIK lagi" in report_form(token, "2001:db8:1:3::5")
+
+
 
 def test_sealed_tokens_open_only_for_their_purpose_whole_and_in_time(app):
     """What every sealed token promises: the text is not readable in it, and it opens only

@@ -1,5 +1,10 @@
-"""Operations: health check, proxy headers, shared rate-limit counters, backup and restore."""
+"""Operations: health check, proxy headers, shared rate-limit counters, backup and restore,
+gunicorn's workers."""
 import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from limits.storage import storage_from_string
@@ -158,3 +163,18 @@ def test_replica_serves_only_read_only_checks(template_db, tmp_path):
         # The replica has not caught up (here: never will), and the check says what it holds.
         assert models.covering(nik, read_only=True).status == "belum-terdaftar"
     models.replica.initialize(None)
+
+
+def test_gunicorn_workers_keep_start_up_objects_out_of_full_collections():
+    """gunicorn.conf.py's post_worker_init, run once a worker has loaded the app, freezes what
+    start-up made (a full collection no longer walks it, so no resident's check waits for
+    that) and leaves the collector on for what requests make."""
+    code = ("import gc, runpy; from app import create_app; create_app(); "
+            "runpy.run_path('gunicorn.conf.py')['post_worker_init'](None); "
+            "print(gc.get_freeze_count(), gc.isenabled(), len(gc.get_objects()))")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         env=dict(os.environ, SECRET_KEY="test", DATABASE_URL="sqlite://"),
+                         check=True, timeout=120).stdout.split()
+    frozen, enabled, left = int(out[0]), out[1], int(out[2])
+    assert frozen > 10_000 and enabled == "True" and left < frozen // 10
