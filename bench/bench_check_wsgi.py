@@ -9,8 +9,8 @@ steadiest measure of the code, while bench_check.py measures the whole server. R
 in a throw-away SQLite storage; the register of bench_check.py (built there first).
 
 With --cold, every request starts with the core's own caches emptied (a 32 MB buffer written, one
-byte per cache line, before it, not timed: eight times the 4 MB L2 here, so L1 and L2 hold none
-of the app, and 32 MB of the shared L3 rewritten) and each batch reports its median request:
+byte per cache line, before it, not timed: many times a core's L2, so L1 and L2 hold none of the
+app, and 32 MB of the shared L3 rewritten) and each batch reports its median request:
 what a request costs a gunicorn worker that three other processes shared the two cores with
 since its last one, where the fastest batch of a hot loop is what the code costs at best.
 
@@ -93,7 +93,7 @@ def main() -> None:
                 answer.close()
             return (time.perf_counter() - began) / args.size * 1e6
 
-        evict = bytearray(32 << 20) if args.cold else None  # eight times a core's 4 MB L2
+        evict = bytearray(32 << 20) if args.cold else None  # many times a core's L2
         stamp = bytes(len(evict) // 64) if args.cold else None
 
         def cold(env: dict) -> float:
