@@ -1,4 +1,5 @@
 """gunicorn settings for Cek Bansos; each can be overridden on the command line or by env."""
+import gc
 import multiprocessing
 import os
 
@@ -32,6 +33,4 @@ def post_worker_init(worker):
     walking it (gc.freeze; collection stays on). A full collection, which some request now and
     then sets off, walked all of them: ~20–30 ms of that resident's wait here; now it walks only
     what requests left behind (bench/README.md, the NIK check)."""
-    import gc
-
     gc.freeze()

@@ -1,10 +1,12 @@
 """Findings of the attack and fault run (issue 15): each test reproduces one finding."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from formats import whole_number
-from tests.conftest import DESA, csrf_token, login
+from tests.conftest import DESA, csrf_token, login, new_nik
 from tests.test_rice import make_programme
 
 
@@ -314,31 +316,28 @@ def test_sealed_nik_bound_to_client_and_minutes(app, client):
 
     import time_machine
 
-    from tests.conftest import new_nik
     from web.forms import seal_nik
 
     nik = new_nik()
     with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.2.3"}):
         token = seal_nik(nik)
 
-    def post(address):
-        return client.post("/lapor", data={"token_nik": token},
-                           environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
-
-    assert nik in post("10.1.2.3")
-    stranger = post("10.9.9.9")
+    assert nik in _report_form(client, token, "10.1.2.3")
+    stranger = _report_form(client, token, "10.9.9.9")
     assert nik not in stranger and "Silakan isi NIK lagi" in stranger
     with time_machine.travel(datetime.datetime.now() + datetime.timedelta(minutes=20)):
-        assert nik not in post("10.1.2.3")
+        assert nik not in _report_form(client, token, "10.1.2.3")
+
+
+def _report_form(client, token: str, address: str) -> str:
+    """The report form a client at `address` gets for a sealed NIK."""
+    return client.post("/lapor", data={"token_nik": token},
+                       environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
 
 
 def test_a_checks_report_token_opens_only_for_the_client_that_checked(client):
     """The check seals the NIK for the client whose allowance it counted (an IPv4 address, an
     IPv6 /64): that client's report form opens with it, another client's asks for it again."""
-    import re
-
-    from tests.conftest import new_nik
-
     nik = new_nik()
 
     def checked_by(address):
@@ -346,17 +345,12 @@ def test_a_checks_report_token_opens_only_for_the_client_that_checked(client):
                            environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
         return re.search(r'name="token_nik" value="([^"]+)"', html).group(1)
 
-    def report_form(token, address):
-        return client.post("/lapor", data={"token_nik": token},
-                           environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
-
     token = checked_by("10.1.2.3")
-    assert f'value="{nik}"' in report_form(token, "10.1.2.3")
-    assert nik not in report_form(token, "10.9.9.9")
+    assert f'value="{nik}"' in _report_form(client, token, "10.1.2.3")
+    assert nik not in _report_form(client, token, "10.9.9.9")
     token = checked_by("2001:db8:1:2::5")
-    assert f'value="{nik}"' in report_form(token, "2001:db8:1:2::99")  # the same /64
-    assert "Silakan isi NIK lagi" in report_form(token, "2001:db8:1:3::5")
-
+    assert f'value="{nik}"' in _report_form(client, token, "2001:db8:1:2::99")  # the same /64
+    assert "Silakan isi NIK lagi" in _report_form(client, token, "2001:db8:1:3::5")
 
 
 def test_sealed_tokens_open_only_for_their_purpose_whole_and_in_time(app):
@@ -415,8 +409,6 @@ def test_tokens_sealed_by_the_earlier_release_still_open(app, client, make_user)
 def test_staff_session_cookie_is_encrypted(client, make_user):
     import base64
     import zlib
-
-    from tests.conftest import new_nik
 
     make_user("petugas1", role="petugas")
     login(client, "petugas1")
