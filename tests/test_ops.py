@@ -178,3 +178,15 @@ def test_gunicorn_workers_keep_start_up_objects_out_of_full_collections():
                          check=True, timeout=120).stdout.split()
     frozen, enabled, left = int(out[0]), out[1], int(out[2])
     assert frozen > 10_000 and enabled == "True" and left < frozen // 10
+
+
+def test_the_virtualenv_is_made_from_the_python_the_readme_names(tmp_path):
+    """README, "Which Python": `make install PYTHON=/usr/bin/python3` on a machine without
+    `.venv` makes the environment from that interpreter, not from the `python3` on the PATH."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "package.json",
+                 "package-lock.json"):
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    plan = subprocess.run(["make", "-n", "install", "PYTHON=/usr/bin/python3"], cwd=tmp_path,
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+    assert plan.splitlines()[0] == "/usr/bin/python3 -m venv .venv"
