@@ -187,6 +187,9 @@ def test_the_virtualenv_is_made_from_the_python_the_readme_names(tmp_path):
     for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "package.json",
                  "package-lock.json"):
         (tmp_path / name).write_bytes((root / name).read_bytes())
-    plan = subprocess.run(["make", "-n", "install", "PYTHON=/usr/bin/python3"], cwd=tmp_path,
+    # Run as its own make, not as a sub-make of `make test` (which would announce directories).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "install",
+                           "PYTHON=/usr/bin/python3"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True, timeout=60).stdout
     assert plan.splitlines()[0] == "/usr/bin/python3 -m venv .venv"
