@@ -330,3 +330,19 @@ def test_parse_nik_refuses_what_the_fuzzer_sends():
     for value in PAYLOADS:
         with pytest.raises(NikError):
             parse_nik(value)
+
+
+@FUZZ
+@given(st.text(alphabet="nik=&%+2F0 é;\u202e", max_size=40))
+def test_url_encoded_fields_are_those_parse_qsl_gives(app, text):
+    """The app's form reading (web/request.py: a body with nothing %- or +-encoded is only
+    split) gives every url-encoded body the fields Werkzeug's parse_qsl call gives it."""
+    from urllib.parse import parse_qsl
+
+    from flask import request
+    from werkzeug.datastructures import MultiDict
+
+    expected = MultiDict(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+    with app.test_request_context("/cek", method="POST", data=text.encode(),
+                                  content_type="application/x-www-form-urlencoded"):
+        assert request.form.to_dict(flat=False) == expected.to_dict(flat=False)

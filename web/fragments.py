@@ -12,12 +12,14 @@ from web.encodings import GzipShell, offered
 from web.filters import CONTACT_SECONDS
 
 
-def wants_fragment() -> bool:
+def wants_fragment(environ: dict | None = None) -> bool:
     """A genuine htmx request; boosted and history-restore requests get the whole page.
 
     The headers flask-htmx's `htmx.boosted` and `htmx.history_restore_request` read, taken
-    from the environ at once: this runs on every check (a third of its header reading)."""
-    environ = request.environ
+    from the environ (the request's, unless given) at once: this runs on every check (a third
+    of its header reading)."""
+    if environ is None:
+        environ = request.environ
     return (environ.get("HTTP_HX_REQUEST") == "true"
             and environ.get("HTTP_HX_BOOSTED") != "true"
             and environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true")
@@ -31,43 +33,47 @@ def page_or_fragment(template: str, block: str, *, status: int = 200, no_store: 
     is rendered without Flask's context processors — the NIK check's hot path — and for a
     visitor without a session the rest of the page is the kept shell (see _shell).
     """
-    if wants_fragment():
+    # The app and the environ are read through their proxies once, for every helper below.
+    app, environ = current_app._get_current_object(), request.environ
+    if wants_fragment(environ):
         if plain:
-            body = _plain_block(template, block, context)
+            body = _plain_block(app, template, block, context)
         else:
             body = render_block(template, block, **context)
     elif plain and not session:
-        app = current_app._get_current_object()
-        shell = _shell(app, template, block)
+        shell = _shell(app, environ, template, block)
         if shell is None:
             body = render_template(template, **context)
         else:
             head, tail, zipped = shell
-            body = _plain_block(template, block, context)
-            if _gzip_accepted(app):
+            body = _plain_block(app, template, block, context)
+            if _gzip_accepted(app, environ):
                 response = app.response_class(zipped.around(body.encode()), status)
-                response.headers["Content-Encoding"] = "gzip"
+                response.headers.add("Content-Encoding", "gzip")
                 return _headers(response, no_store)
             body = f"{head}{body}{tail}"
     else:
         body = render_template(template, **context)
-    return _headers(current_app.response_class(body, status), no_store)
+    return _headers(app.response_class(body, status), no_store)
 
 
 def _headers(response, no_store: bool):
-    response.headers["Vary"] = "HX-Request"  # a new response: nothing else varies yet
+    """A new response's Vary (on HX-Request, and on Accept-Encoding as Flask-Compress adds to
+    every page, so it finds it there) and Cache-Control: added, as neither is set yet (setting
+    a header scans every other one first)."""
+    headers = response.headers
+    headers.add("Vary", "HX-Request, Accept-Encoding")
     if no_store:
-        response.headers["Cache-Control"] = "no-store"
+        headers.add("Cache-Control", "no-store")
     return response
 
 
-def _plain_block(template: str, block: str, context: dict) -> str:
+def _plain_block(app, template: str, block: str, context: dict) -> str:
     """A block that needs nothing from the request, rendered with the template globals that
     are not request proxies: a context over `request`, `session` and `g` costs four times one
     without them, a fifth of the check's whole answer. The block's function, and the globals,
     are kept per worker (unless templates reload), and its context is made without the
     template's chained globals, which Jinja would copy for every answer."""
-    app = current_app._get_current_object()
     env = app.jinja_env
     kept = app.extensions.setdefault("plain_blocks", {})
     found = None if env.auto_reload else kept.get((template, block))
@@ -98,18 +104,19 @@ def _kept_url(endpoint: str, **values) -> str:
     return found
 
 
-def _shell(app, template: str, block: str) -> tuple[str, str, GzipShell] | None:
+def _shell(app, environ: dict, template: str, block: str
+           ) -> tuple[str, str, GzipShell] | None:
     """The page around `block` as an anonymous visitor sees it: everything but the block is
     the same for every visitor without a session (no name, no token; the footer's contact is
     itself kept for CONTACT_SECONDS), so each worker renders it (and gzip-compresses it,
     web/encodings.py) once a while and a check's page costs its block alone: (head, tail,
     the two compressed). None when the empty block is not found once."""
     shells = app.extensions.setdefault("page_shells", {})
-    key, now = (template, block, request.script_root), time.monotonic()
+    key, now = (template, block, environ.get("SCRIPT_NAME", "")), time.monotonic()
     kept = shells.get(key)
     if kept is not None and now < kept[0]:
         return kept[1]
-    empty = _plain_block(template, block, {})
+    empty = _plain_block(app, template, block, {})
     page = render_template(template)
     parts = None
     if page.count(empty) == 1:
@@ -119,11 +126,11 @@ def _shell(app, template: str, block: str) -> tuple[str, str, GzipShell] | None:
     return parts
 
 
-def _gzip_accepted(app) -> bool:
+def _gzip_accepted(app, environ: dict) -> bool:
     """The client takes gzip, and pages are compressed with it (COMPRESS_ALGORITHM). A header
     with quality values leaves the page to Flask-Compress's negotiation (extensions.py). The
     answer is kept per header: browsers send a handful of different ones."""
-    accept = request.environ.get("HTTP_ACCEPT_ENCODING", "")
+    accept = environ.get("HTTP_ACCEPT_ENCODING", "")
     known = app.extensions.setdefault("gzip_accepted", {})
     found = known.get(accept)
     if found is None:
