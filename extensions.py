@@ -43,7 +43,7 @@ class PagesCompress(Compress):
                 return _vary_on_encoding(response)
             # The header names in one pass: `name in response.headers` raises and catches an
             # exception inside Werkzeug for every name that is absent.
-            names = {name.lower() for name, _value in response.headers.items()}
+            names = {name.lower() for name, _value in response.headers}
             if "content-encoding" in names:  # compressed already (web/encodings.GzipShell)
                 return _vary_on_encoding(response)
             codings = offered(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
