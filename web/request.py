@@ -1,7 +1,8 @@
 """The request class: Flask's, with the url-encoded form parsed without building Werkzeug's
 general form parser each time (the NIK check's body is a few dozen bytes; the parser's set-up
-cost several times the parse). The parse itself is Werkzeug's own: the same `parse_qsl` call,
-on the same size-limited stream, so limits and errors are unchanged.
+cost several times the parse). The parse is the `parse_qsl` call Werkzeug makes, on the same
+size-limited stream, so limits and errors are unchanged; a body with nothing %- or +-encoded in
+it is only split, into the same fields.
 
 Two refusals every form shares, whatever its encoding: a body past MAX_CONTENT_LENGTH is a 413
 even when it came chunked without a Content-Length (Werkzeug's limited stream merely stops
@@ -54,9 +55,9 @@ class Request(FlaskRequest):
 
 
 def _fields(text: str) -> list[tuple[str, str]]:
-    """The fields of a url-encoded body, as Werkzeug's parse_qsl call gives them. A body with
-    nothing encoded in it (no `%`, no `+`: a NIK check's `nik=<16 digits>`) is only split: the
-    same pairs, without unquoting every name and value one call at a time."""
+    """The fields of a url-encoded body, as the parse_qsl call Werkzeug makes gives them. A
+    body with nothing encoded in it (no `%`, no `+`: a NIK check's `nik=<16 digits>`) is only
+    split: the same pairs, without unquoting every name and value one call at a time."""
     if "%" in text or "+" in text:
         return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
     return [(name, value) for name, _eq, value in
