@@ -148,3 +148,14 @@ def test_a_check_answer_page_is_compressed_as_the_browser_asks(app, accept, codi
     # The same page (the sealed token in it differs from one answer to the next).
     assert body.split(b'name="token_nik"')[0] == plain.split(b'name="token_nik"')[0]
     assert len(plain) > 1000 and (coding is None or len(response.data) < len(plain) * 0.7)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Accept-Encoding": "gzip"}, {"HX-Request": "true"}])
+def test_a_check_answer_says_once_what_it_varies_on(app, headers):
+    """Caches key a check's answer on exactly one Vary header naming what it depends on: the
+    view adds it whole, and the compression hook finds Accept-Encoding already there."""
+    response = app.test_client().post("/cek", data={"nik": add_person(new_nik())},
+                                      headers=headers)
+    assert response.status_code == 200
+    assert response.headers.getlist("Vary") == ["HX-Request, Accept-Encoding"]
+    assert response.headers.getlist("Cache-Control") == ["no-store"]

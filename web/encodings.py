@@ -65,12 +65,9 @@ class GzipShell:
         return b"".join((self._start, *_stored(middle), self._end, trailer))
 
 
-def _stored(data: bytes) -> list[bytes] | tuple[bytes, bytes]:
+def _stored(data: bytes) -> list[bytes]:
     """`data` as non-final stored DEFLATE blocks (none for no data), each starting and ending
     on a byte boundary."""
-    size = len(data)
-    if 0 < size <= _STORED_MAX:  # one block: every check's answer
-        return _STORED.pack(0, size, size ^ 0xFFFF), data
     pieces = []
     for start in range(0, len(data), _STORED_MAX):
         block = data[start:start + _STORED_MAX]
